@@ -1,0 +1,2 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+__all__: list = []

@@ -1,0 +1,87 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""A downstream project inherits our configs with ``mmclipself::``."""
+import subprocess
+import sys
+import textwrap
+
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+
+from mmclipself.registry import MODELS, PARAM_SCHEDULERS, VISUALIZERS
+
+DOWNSTREAM_CFG = textwrap.dedent("""
+    _base_ = [
+        'mmclipself::_base_/default_runtime.py',
+        'mmclipself::_base_/schedules/clipself_6e.py',
+    ]
+    custom_imports = dict(imports=['mmclipself'], allow_failed_imports=False)
+    loss = dict(type='CosineSimilarityLoss', loss_weight=0.5)
+    # AmpOptimWrapper (the release's AMP) needs a GPU; on CPU use the plain
+    # wrapper.
+    optim_wrapper = dict(type='OptimWrapper', optimizer=dict(lr=2e-5))
+""")
+
+
+def _write(tmp_path):
+    path = tmp_path / 'downstream_project' / 'my_config.py'
+    path.parent.mkdir()
+    path.write_text(DOWNSTREAM_CFG)
+    return path
+
+
+def test_downstream_config_loads_and_builds(tmp_path):
+    cfg = Config.fromfile(str(_write(tmp_path)))
+    assert cfg.default_scope == 'mmclipself'
+    # inherited from the schedule, overridden where the downstream says so
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+    assert cfg.optim_wrapper.optimizer.lr == 2e-5
+    assert cfg.optim_wrapper.optimizer.weight_decay == 0.1
+
+    init_default_scope(cfg.default_scope)
+    loss = MODELS.build(cfg.loss)
+    assert type(loss).__name__ == 'CosineSimilarityLoss'
+    assert loss.loss_weight == 0.5
+    optim_wrapper = build_optim_wrapper(nn.Linear(4, 4), cfg.optim_wrapper)
+    assert optim_wrapper.optimizer.param_groups[0]['lr'] == 2e-5
+    schedulers = [
+        PARAM_SCHEDULERS.build(
+            dict(s, optimizer=optim_wrapper, epoch_length=10))
+        for s in cfg.param_scheduler
+    ]
+    assert [type(s).__name__
+            for s in schedulers] == ['LinearLR', 'CosineAnnealingLR']
+    assert VISUALIZERS.build(dict(cfg.visualizer, name='downstream_vis'))
+
+
+def test_downstream_config_from_a_fresh_process(tmp_path):
+    # Nothing imported beforehand: a stand-in for another project's train
+    # script is started through `python -m mmclipself.run`, from a working
+    # directory outside the repository, and loads the downstream config.
+    path = _write(tmp_path)
+    script = tmp_path / 'their_train.py'
+    script.write_text(
+        'import sys\n'
+        'from mmengine.config import Config\n'
+        'cfg = Config.fromfile(sys.argv[1])\n'
+        'print(cfg.default_scope, cfg.optim_wrapper.optimizer.lr)\n')
+    out = subprocess.run(
+        [sys.executable, '-m', 'mmclipself.run',
+         str(script),
+         str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ['mmclipself', '2e-05']
+
+
+def test_run_reports_a_missing_script(tmp_path):
+    out = subprocess.run(
+        [sys.executable, '-m', 'mmclipself.run',
+         str(tmp_path / 'nope.py')],
+        capture_output=True,
+        text=True)
+    assert out.returncode != 0
+    assert 'script not found' in out.stderr
