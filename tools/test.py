@@ -1,0 +1,84 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""Evaluate a checkpoint with the test evaluator of a config.
+
+Examples:
+    python tools/test.py CONFIG CHECKPOINT
+    tools/dist_test.sh CONFIG CHECKPOINT 8 --out results.pkl
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+# Imported first so that configs may inherit `mmclipself::...` bases and
+# checkpoints load with PyTorch's safe loader (mmclipself/utils/).
+import mmclipself  # noqa: F401,E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (evaluate) a model')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the metric logs go')
+    parser.add_argument(
+        '--out', help='also dump the raw predictions to this .pkl file')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. test_dataloader.batch_size=1')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {args.out}')
+        evaluator = cfg.test_evaluator
+        if isinstance(evaluator, dict) and 'metrics' not in evaluator:
+            evaluator = [evaluator]
+        if isinstance(evaluator, (list, tuple)):
+            evaluator = list(evaluator)
+            evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+        else:
+            evaluator.metrics.append(
+                dict(type='DumpResults', out_file_path=args.out))
+        cfg.test_evaluator = evaluator
+
+    runner = (
+        Runner.from_cfg(cfg)
+        if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
