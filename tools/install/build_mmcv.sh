@@ -20,7 +20,7 @@ CACHE=${MMCLIPSELF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmclipself}
 INSTALL=0
 [ "${1:-}" = "--install" ] && INSTALL=1
 
-log() { printf '[build_mmcv] %s\n' "$*"; }
+log() { printf '[build_mmcv] %s\n' "$*" >&2; }
 die() { printf '[build_mmcv] ERROR: %s\n' "$*" >&2; exit 1; }
 quiet_pip() {
   # pip.conf on some machines lists local indexes that do not exist; hide

@@ -1,0 +1,291 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+from typing import Dict, List, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModule
+from torch import Tensor
+from torch.utils.checkpoint import checkpoint
+
+from mmclipself.utils.typing_utils import OptMultiConfig
+
+
+class BaseCLIPViT(BaseModule):
+    """Common interface of the CLIP ViT image towers.
+
+    Subclasses wrap a concrete tower (timm's EVA02 ``Eva``, open_clip's
+    OpenAI ``VisionTransformer``) and implement five small hooks:
+    :meth:`_embed`, :meth:`_block`, :meth:`_value_only_block`,
+    :meth:`_final_norm` and :meth:`_project`. On top of them this class
+    provides, for any input whose sides are multiples of the patch size:
+
+    - ``'image'``: the image embedding, the class token through the final
+      norm and the projection head (paper §3.1, ``x_image``);
+    - ``'dense'``: the dense CLIP map of paper §3.1: every block runs as
+      usual except the last, which keeps its value projection, output
+      projection, norms and FFN but drops query-key attention; the patch
+      tokens then go through the final norm and the projection head and are
+      L2-normalised per location (release: normalise, then pool);
+    - ``'featmaps'``: the raw outputs of the blocks in ``out_indices``
+      (class token dropped, no final norm) as (B, C, h, w) maps, the
+      F-ViT taps (paper A.3). A tap at the last block is taken from the
+      value-only block, as in the release.
+
+    Args:
+        out_type: What :meth:`forward` returns: ``'dense'``, ``'image'`` or
+            ``'featmaps'``. The ``forward_*`` methods give each directly.
+        out_indices: Block indices tapped for ``'featmaps'``; negative
+            indices count from the end.
+        train_blocks: Blocks whose parameters train: ``'all'``, an int ``k``
+            for the last ``k`` blocks, or a list of indices; ``0`` / ``[]``
+            freezes the tower. Patch embedding, position embeddings, class
+            token, final norm and projection head always stay frozen, as in
+            the release (``--lock-image-unlocked-groups``, reference facts
+            §2); paper Table 1b ablates the number of trained blocks.
+        with_cp: Activation checkpointing of the trained blocks (saves memory
+            at the cost of a second forward).
+        normalize_dense: L2-normalise the dense map per location. Defaults
+            to True.
+        init_cfg: MMEngine initialisation config. Loading CLIP weights is
+            done by the subclasses' ``pretrained`` argument, strictly.
+    """
+
+    OUT_TYPES = ('dense', 'image', 'featmaps')
+
+    def __init__(self,
+                 out_type: str = 'dense',
+                 out_indices: Sequence[int] = (),
+                 train_blocks: Union[str, int, Sequence[int]] = 'all',
+                 with_cp: bool = False,
+                 normalize_dense: bool = True,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if out_type not in self.OUT_TYPES:
+            raise ValueError(f'out_type must be one of {self.OUT_TYPES}, '
+                             f'got {out_type!r}')
+        self.out_type = out_type
+        self._out_indices = tuple(out_indices)
+        self._train_blocks = train_blocks
+        self.with_cp = with_cp
+        self.normalize_dense = normalize_dense
+
+    # ------------------------------------------------------------------
+    # hooks implemented by subclasses
+    # ------------------------------------------------------------------
+    @property
+    def num_layers(self) -> int:
+        """Number of residual attention blocks."""
+        raise NotImplementedError
+
+    @property
+    def patch_size(self) -> int:
+        """Side of a square patch in pixels."""
+        raise NotImplementedError
+
+    @property
+    def embed_dim(self) -> int:
+        """Width of the tokens inside the tower."""
+        raise NotImplementedError
+
+    @property
+    def output_dim(self) -> int:
+        """Width of the projected (CLIP embedding space) outputs."""
+        raise NotImplementedError
+
+    def blocks(self) -> nn.ModuleList:
+        """The residual attention blocks, in order."""
+        raise NotImplementedError
+
+    def _embed(self, x: Tensor) -> Tuple[Tensor, Tuple[int, int], Dict]:
+        """Patchify, add the class token and position embeddings.
+
+        Returns:
+            Tokens (B, 1 + h*w, C), the grid (h, w) and keyword arguments
+            every block needs (e.g. rotary embeddings).
+        """
+        raise NotImplementedError
+
+    def _block(self, index: int, x: Tensor, **kwargs) -> Tensor:
+        """Run block ``index`` as trained."""
+        raise NotImplementedError
+
+    def _value_only_block(self, x: Tensor, **kwargs) -> Tensor:
+        """The last block without query-key attention (paper §3.1)."""
+        raise NotImplementedError
+
+    def _final_norm(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def _project(self, x: Tensor) -> Tensor:
+        """Projection head into the CLIP embedding space."""
+        raise NotImplementedError
+
+    def non_block_parameters(self) -> List[nn.Parameter]:
+        """Parameters outside the blocks (always frozen)."""
+        in_blocks = {id(p) for p in self.blocks().parameters()}
+        return [p for p in self.parameters() if id(p) not in in_blocks]
+
+    # ------------------------------------------------------------------
+    # shared logic
+    # ------------------------------------------------------------------
+    @property
+    def out_indices(self) -> Tuple[int, ...]:
+        """``out_indices`` with negative values resolved."""
+        n = self.num_layers
+        resolved = tuple(i + n if i < 0 else i for i in self._out_indices)
+        for i in resolved:
+            if not 0 <= i < n:
+                raise ValueError(f'out_indices {self._out_indices} out of '
+                                 f'range for {n} blocks')
+        return resolved
+
+    @property
+    def trainable_block_indices(self) -> Tuple[int, ...]:
+        """Indices of the blocks that receive gradients."""
+        n, spec = self.num_layers, self._train_blocks
+        if spec == 'all':
+            return tuple(range(n))
+        if isinstance(spec, int):
+            if not 0 <= spec <= n:
+                raise ValueError(f'train_blocks={spec} but the tower has {n} '
+                                 'blocks')
+            return tuple(range(n - spec, n))
+        indices = tuple(sorted(i + n if i < 0 else i for i in spec))
+        if any(not 0 <= i < n for i in indices):
+            raise ValueError(f'train_blocks {spec} out of range for {n} '
+                             'blocks')
+        return indices
+
+    def _freeze(self) -> None:
+        """Set ``requires_grad`` following ``train_blocks``."""
+        trainable = set(self.trainable_block_indices)
+        for p in self.non_block_parameters():
+            p.requires_grad_(False)
+        for i, blk in enumerate(self.blocks()):
+            for p in blk.parameters():
+                p.requires_grad_(i in trainable)
+
+    def train(self, mode: bool = True) -> 'BaseCLIPViT':
+        """Keep a fully frozen tower in eval mode (it is a fixed encoder)."""
+        super().train(mode)
+        if mode and not self.trainable_block_indices:
+            super().train(False)
+        return self
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError('CLIP ViTs take (B, 3, H, W) images, got shape '
+                             f'{tuple(x.shape)}')
+        p = self.patch_size
+        if x.shape[2] % p or x.shape[3] % p:
+            raise ValueError(f'input size {tuple(x.shape[2:])} is not a '
+                             f'multiple of the patch size {p}; pad it')
+
+    def _run(self, index: int, x: Tensor, kwargs: Dict,
+             value_only: bool) -> Tensor:
+        fn = self._value_only_block if value_only else (
+            lambda t, **kw: self._block(index, t, **kw))
+        if self.with_cp and self.training and torch.is_grad_enabled() and \
+                index in self.trainable_block_indices:
+            return checkpoint(
+                lambda t: fn(t, **kwargs), x, use_reentrant=False)
+        return fn(x, **kwargs)
+
+    def forward_tokens(
+        self,
+        x: Tensor,
+        taps: Sequence[int] = (),
+        value_only_last: bool = False
+    ) -> Tuple[Tensor, Tuple[int, int], Dict[int, Tensor]]:
+        """Run the tower and return the last tokens plus tapped blocks.
+
+        Args:
+            x: Images (B, 3, H, W), normalised with CLIP mean/std.
+            taps: Block indices whose outputs (B, 1 + h*w, C) to return.
+            value_only_last: Run the last block without attention.
+
+        Returns:
+            The tokens after the last block, the grid (h, w) and
+            ``{index: tokens}`` for the taps.
+        """
+        self._check_input(x)
+        x, grid, kwargs = self._embed(x)
+        taps = set(taps)
+        outs = {}
+        last = self.num_layers - 1
+        for i in range(self.num_layers):
+            x = self._run(i, x, kwargs, value_only_last and i == last)
+            if i in taps:
+                outs[i] = x
+        return x, grid, outs
+
+    def _tokens_to_map(self, tokens: Tensor, grid: Tuple[int, int]) -> Tensor:
+        b, _, c = tokens.shape
+        return tokens.transpose(1, 2).reshape(b, c, *grid)
+
+    def dense_from_tokens(self, tokens: Tensor, grid: Tuple[int,
+                                                            int]) -> Tensor:
+        """Final norm + projection of the patch tokens as a (B, D, h, w) map.
+
+        Args:
+            tokens: Output of the value-only last block, (B, 1 + h*w, C).
+            grid: The (h, w) grid.
+        """
+        x = self._project(self._final_norm(tokens[:, 1:]))
+        if self.normalize_dense:
+            x = F.normalize(x, dim=-1)
+        return self._tokens_to_map(x, grid)
+
+    def forward_dense(self, x: Tensor) -> Tensor:
+        """Dense CLIP map (B, D, H/p, W/p) of paper §3.1."""
+        tokens, grid, _ = self.forward_tokens(x, value_only_last=True)
+        return self.dense_from_tokens(tokens, grid)
+
+    def forward_image(self, x: Tensor) -> Tensor:
+        """Image embedding (B, D): class token, final norm, projection."""
+        tokens, _, _ = self.forward_tokens(x)
+        return self._project(self._final_norm(tokens[:, 0]))
+
+    def forward_featmaps(
+        self,
+        x: Tensor,
+        with_dense: bool = False
+    ) -> Union[Tuple[Tensor, ...], Tuple[Tuple[Tensor, ...], Tensor]]:
+        """Tapped block outputs as (B, C, h, w) maps, optionally the dense map.
+
+        Args:
+            x: Images (B, 3, H, W).
+            with_dense: Also return the dense CLIP map from the same pass
+                (the last block then runs value-only, as F-ViT does).
+
+        Returns:
+            The maps in ``out_indices`` order, and the dense map if asked.
+        """
+        indices = self.out_indices
+        if not indices:
+            raise ValueError('forward_featmaps needs out_indices')
+        value_only = with_dense or self.num_layers - 1 in indices
+        tokens, grid, outs = self.forward_tokens(
+            x, taps=indices, value_only_last=value_only)
+        maps = tuple(
+            self._tokens_to_map(outs[i][:, 1:], grid) for i in indices)
+        if with_dense:
+            return maps, self.dense_from_tokens(tokens, grid)
+        return maps
+
+    def forward(self, x: Tensor) -> Union[Tensor, Tuple[Tensor, ...]]:
+        """Output selected by ``out_type`` (see the class docstring)."""
+        if self.out_type == 'dense':
+            return self.forward_dense(x)
+        if self.out_type == 'image':
+            return self.forward_image(x)
+        return self.forward_featmaps(x)
+
+    def _log_trainable(self) -> None:
+        n_train = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        n_all = sum(p.numel() for p in self.parameters())
+        MMLogger.get_current_instance().debug(
+            f'{type(self).__name__}: {n_train}/{n_all} parameters trainable '
+            f'(blocks {list(self.trainable_block_indices)})')

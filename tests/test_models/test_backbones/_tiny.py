@@ -1,0 +1,29 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""Tiny CLIP towers for CPU tests (random weights)."""
+from mmclipself.models import EVA02CLIPViT, OpenAICLIPViT
+
+#: A 3-block EVA02 with the EVA02-CLIP structure (SwiGLU + sub-LN, RoPE with
+#: a 16x16 reference grid as the release), 8x8 patches, 4x4 pretrain grid.
+TINY_EVA = dict(
+    img_size=32,
+    patch_size=8,
+    embed_dim=64,
+    depth=3,
+    num_heads=1,
+    mlp_ratio=4 * 2 / 3,
+    swiglu_mlp=True,
+    scale_mlp=True,
+    scale_attn_inner=True,
+    use_rot_pos_emb=True,
+    ref_feat_shape=(16, 16),
+    num_classes=16)
+TINY_OPENAI = dict(
+    image_size=32, patch_size=8, width=32, layers=3, heads=2, output_dim=16)
+
+
+def tiny_eva(**kwargs) -> EVA02CLIPViT:
+    return EVA02CLIPViT(arch=TINY_EVA, **kwargs)
+
+
+def tiny_openai(**kwargs) -> OpenAICLIPViT:
+    return OpenAICLIPViT(arch=TINY_OPENAI, **kwargs)
