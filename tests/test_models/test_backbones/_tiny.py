@@ -10,6 +10,7 @@ TINY_EVA = dict(
     embed_dim=64,
     depth=3,
     num_heads=1,
+    qkv_fused=False,  # separate q/k/v projections, as EVA02-CLIP
     mlp_ratio=4 * 2 / 3,
     swiglu_mlp=True,
     scale_mlp=True,
@@ -27,3 +28,8 @@ def tiny_eva(**kwargs) -> EVA02CLIPViT:
 
 def tiny_openai(**kwargs) -> OpenAICLIPViT:
     return OpenAICLIPViT(arch=TINY_OPENAI, **kwargs)
+
+
+def tiny_eva_fused_qkv(**kwargs) -> EVA02CLIPViT:
+    """timm's fused-qkv EVA layout (q_bias/v_bias parameters)."""
+    return EVA02CLIPViT(arch=dict(TINY_EVA, qkv_fused=True), **kwargs)

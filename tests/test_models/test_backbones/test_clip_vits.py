@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ._tiny import tiny_eva, tiny_openai
+from ._tiny import tiny_eva, tiny_eva_fused_qkv, tiny_openai
 
 TOWERS = {'eva02': tiny_eva, 'openai': tiny_openai}
 
@@ -44,11 +44,12 @@ def _dense_by_self_attention(model, x):
     return z.transpose(1, 2).reshape(x.shape[0], -1, *grid)
 
 
-@pytest.mark.parametrize('name', TOWERS)
+@pytest.mark.parametrize('name', [*TOWERS, 'eva02-fused-qkv'])
 @pytest.mark.parametrize('size', [(32, 32), (48, 64)])
 def test_dense_map_equals_paper_formula(name, size):
     torch.manual_seed(0)
-    model = TOWERS[name]().eval()
+    model = dict(TOWERS, **{'eva02-fused-qkv': tiny_eva_fused_qkv})[name]()
+    model.eval()
     x = torch.randn(2, 3, *size)
     dense = model.forward_dense(x)
     p = model.patch_size
