@@ -55,3 +55,4 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=60, by_epoch=False))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
+custom_hooks = [dict(type='StudentTeacherBlendHook', alpha=0.7)]

@@ -23,9 +23,10 @@ class ImageRegionDataset(BaseDataset):
     from region proposals. Three image sources are read:
 
     - a COCO-style JSON (``ann_file`` ending in ``.json``): its ``images``
-      list; ``file_name`` (COCO train2017) or the basename of ``coco_url``
-      (LVIS v1, whose images live in COCO's folders) under
-      ``data_prefix['img_path']``. Annotations are ignored;
+      list; ``file_name`` (COCO train2017) or ``<folder>/<file>`` of
+      ``coco_url`` (LVIS v1, whose images live in COCO's ``train2017/`` and
+      ``val2017/``) under ``data_prefix['img_path']``. Annotations are
+      ignored;
     - a text file list (``.txt``, one path per line relative to
       ``data_prefix['img_path']``), e.g. a CC3M subset (paper Table 8);
     - an image folder (no ``ann_file``): every image file under
@@ -67,8 +68,10 @@ class ImageRegionDataset(BaseDataset):
                              'COCO/LVIS annotation file?')
         data_list = []
         for img in coco['images']:
-            name = img.get('file_name') or osp.basename(
-                img.get('coco_url', ''))
+            # LVIS lists COCO images by URL; they live in COCO's train2017/
+            # and val2017/ folders, so keep '<folder>/<file>'.
+            url = img.get('coco_url', '')
+            name = img.get('file_name') or '/'.join(url.split('/')[-2:])
             if not name:
                 raise ValueError(f'{self.ann_file}: image {img.get("id")} has '
                                  'neither file_name nor coco_url')

@@ -42,7 +42,7 @@ def test_folder_txt_and_coco_json_sources(tmp_path):
     assert len(ds) == 2 and ds[1]['inputs'].shape == (3, 21, 30)
 
     lvis = dict(images=[
-        dict(id=7, coco_url='http://images.cocodataset.org/train2017/a.png'),
+        dict(id=7, coco_url='http://images.cocodataset.org/sub/b.jpg'),
         dict(id=9, file_name='c.jpeg')
     ])
     (tmp_path / 'lvis.json').write_text(json.dumps(lvis))
@@ -52,6 +52,7 @@ def test_folder_txt_and_coco_json_sources(tmp_path):
         pipeline=PIPELINE)
     assert [ds.get_data_info(i)['img_id'] for i in range(2)] == [7, 9]
     assert ds[0]['data_samples'].img_id == 7
+    assert ds[0]['data_samples'].img_path.endswith('imgs/sub/b.jpg')
 
 
 def test_proposals_attach_and_images_without_are_skipped(tmp_path):

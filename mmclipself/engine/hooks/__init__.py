@@ -1,2 +1,4 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-__all__: list = []
+from .student_teacher_blend_hook import StudentTeacherBlendHook
+
+__all__ = ['StudentTeacherBlendHook']

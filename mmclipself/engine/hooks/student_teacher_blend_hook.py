@@ -1,0 +1,66 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+import os.path as osp
+from typing import Optional
+
+from mmengine.dist import master_only
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmclipself.models.utils import export_student, save_open_clip_tower
+from mmclipself.registry import HOOKS
+
+
+@HOOKS.register_module()
+class StudentTeacherBlendHook(Hook):
+    """Write ``alpha * student + (1 - alpha) * teacher`` next to checkpoints.
+
+    Follows the CLIPSelf release's save-time ensemble (reference facts §2):
+    each time MMEngine's ``CheckpointHook`` saves ``epoch_N.pth`` (or
+    ``iter_N.pth``), this hook writes ``epoch_N_student_blend{alpha}.pth``
+    beside it: the blended student image tower in open_clip format, ready
+    for ``pretrained=`` of the mmclipself towers (e.g. the F-ViT backbone),
+    for open_clip and for timm. Training continues on the un-blended
+    student, and the normal checkpoints (for ``--resume``) are untouched.
+
+    Args:
+        alpha: Student weight; 0.7 for ViT-B/16, 0.95 for ViT-L/14 (release).
+            ``1.0`` exports the plain student.
+    """
+
+    priority = 'LOWEST'  # after CheckpointHook (VERY_LOW) has saved
+
+    def __init__(self, alpha: float = 0.7) -> None:
+        if not 0. <= alpha <= 1.:
+            raise ValueError(f'alpha must be in [0, 1], got {alpha}')
+        self.alpha = alpha
+        self._done: Optional[str] = None
+
+    @master_only
+    def _maybe_write(self, runner) -> None:
+        ckpt = runner.message_hub.get_info('last_ckpt')
+        if not ckpt or ckpt == self._done:
+            return
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        state = export_student(model.state_dict(), alpha=self.alpha)
+        stem, _ = osp.splitext(ckpt)
+        path = f'{stem}_student_blend{self.alpha:g}.pth'
+        save_open_clip_tower(
+            state,
+            path,
+            alpha=self.alpha,
+            source=osp.basename(ckpt),
+            format='open_clip')
+        runner.logger.info(f'wrote the blended student tower '
+                           f'(alpha={self.alpha:g}) to {path}')
+        self._done = ckpt
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs=None) -> None:
+        self._maybe_write(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        self._maybe_write(runner)
