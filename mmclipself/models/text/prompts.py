@@ -1,0 +1,117 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""Prompt ensembles for CLIP text embeddings of class names.
+
+``VILD_TEMPLATES`` are the 63 prompts of ViLD (Gu et al., ICLR 2022,
+google-research, Apache-2.0), which the CLIPSelf release and F-ViT use
+(reference facts §1, "Text embeddings").
+"""
+import re
+from typing import List, Sequence
+
+VILD_TEMPLATES = (
+    'There is {article} {} in the scene.',
+    'There is the {} in the scene.',
+    'a photo of {article} {} in the scene.',
+    'a photo of the {} in the scene.',
+    'a photo of one {} in the scene.',
+    'itap of {article} {}.',
+    'itap of my {}.',
+    'itap of the {}.',
+    'a photo of {article} {}.',
+    'a photo of my {}.',
+    'a photo of the {}.',
+    'a photo of one {}.',
+    'a photo of many {}.',
+    'a good photo of {article} {}.',
+    'a good photo of the {}.',
+    'a bad photo of {article} {}.',
+    'a bad photo of the {}.',
+    'a photo of a nice {}.',
+    'a photo of the nice {}.',
+    'a photo of a cool {}.',
+    'a photo of the cool {}.',
+    'a photo of a weird {}.',
+    'a photo of the weird {}.',
+    'a photo of a small {}.',
+    'a photo of the small {}.',
+    'a photo of a large {}.',
+    'a photo of the large {}.',
+    'a photo of a clean {}.',
+    'a photo of the clean {}.',
+    'a photo of a dirty {}.',
+    'a photo of the dirty {}.',
+    'a bright photo of {article} {}.',
+    'a bright photo of the {}.',
+    'a dark photo of {article} {}.',
+    'a dark photo of the {}.',
+    'a photo of a hard to see {}.',
+    'a photo of the hard to see {}.',
+    'a low resolution photo of {article} {}.',
+    'a low resolution photo of the {}.',
+    'a cropped photo of {article} {}.',
+    'a cropped photo of the {}.',
+    'a close-up photo of {article} {}.',
+    'a close-up photo of the {}.',
+    'a jpeg corrupted photo of {article} {}.',
+    'a jpeg corrupted photo of the {}.',
+    'a blurry photo of {article} {}.',
+    'a blurry photo of the {}.',
+    'a pixelated photo of {article} {}.',
+    'a pixelated photo of the {}.',
+    'a black and white photo of the {}.',
+    'a black and white photo of {article} {}.',
+    'a plastic {}.',
+    'the plastic {}.',
+    'a toy {}.',
+    'the toy {}.',
+    'a plushie {}.',
+    'the plushie {}.',
+    'a cartoon {}.',
+    'the cartoon {}.',
+    'an embroidered {}.',
+    'the embroidered {}.',
+    'a painting of the {}.',
+    'a painting of a {}.',
+)
+SINGLE_TEMPLATE = ('a photo of {article} {}.', )
+TEMPLATES = dict(vild=VILD_TEMPLATES, single=SINGLE_TEMPLATE)
+
+
+def clean_name(name: str) -> str:
+    """Readable class name: the release's clean-up plus COCO-panoptic suffixes.
+
+    ``_`` -> space (LVIS), ``/`` -> `` or `` (Objects365), lower case; the
+    panoptic ``-merged`` / ``-other`` / ``-stuff`` suffixes are dropped and
+    remaining ``-`` become spaces (``wall-other-merged`` -> ``wall``).
+    """
+    name = name.replace('_', ' ').replace('/', ' or ').lower()
+    name = re.sub(r'-(merged|other|stuff)\b', '', name)
+    return ' '.join(name.replace('-', ' ').split())
+
+
+def article(name: str) -> str:
+    """``'an'`` before a vowel, else ``'a'``."""
+    return 'an' if name[:1] in 'aeiou' else 'a'
+
+
+def build_prompts(name: str,
+                  templates: Sequence[str] = VILD_TEMPLATES,
+                  this_is: bool = True) -> List[str]:
+    """All prompts of one class name.
+
+    Args:
+        name: Raw class name (cleaned with :func:`clean_name`).
+        templates: Templates with ``{}`` for the name and ``{article}``.
+        this_is: Prefix prompts starting with "a" or "the" by "This is "
+            (ViLD / release).
+    """
+    cleaned = clean_name(name)
+    if not cleaned:
+        raise ValueError(f'empty class name after clean-up: {name!r}')
+    prompts = [t.format(cleaned, article=article(cleaned)) for t in templates]
+    if this_is:
+        prompts = [
+            'This is ' + p if p.startswith(('a ', 'an ', 'the ')) else p
+            for p in prompts
+        ]
+    return prompts

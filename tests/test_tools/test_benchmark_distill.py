@@ -1,0 +1,40 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""The benchmark script runs on any config and prints its numbers."""
+import os.path as osp
+import subprocess
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def test_benchmark_prints_throughput_and_flops():
+    res = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'analysis', 'benchmark_distill.py'),
+        osp.join(REPO, 'configs', 'clipself', 'clipself_tiny-eva02_demo.py'),
+        '--amp-dtype', 'fp32', '--iters', '1', '--warmup', '1', '--regions',
+        '4', '--image-size', '48', '64'
+    ],
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = res.stdout
+    assert 'batch 2, 4 regions/image, student 256, crops 64' in out
+    assert 'images/s: ' in out
+    flops = float(out.split('FLOPs/step: ')[1].split(' TFLOP')[0])
+    assert flops > 0
+
+
+def test_benchmark_refuses_amp_on_cpu():
+    res = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'analysis', 'benchmark_distill.py'),
+        osp.join(REPO, 'configs', 'clipself', 'clipself_tiny-eva02_demo.py'),
+        '--amp-dtype', 'bf16', '--device', 'cpu'
+    ],
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
+    assert res.returncode != 0
+    assert 'needs a CUDA device' in res.stderr

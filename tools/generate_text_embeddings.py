@@ -1,0 +1,109 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""Class-name embeddings from the same CLIP's text tower (never committed).
+
+Examples:
+    # OV-COCO vocabulary with a background entry, EVA02-CLIP B/16 text tower
+    python tools/generate_text_embeddings.py --dataset coco65 --background \\
+        --model EVA02-B-16 --pretrained EVA02_CLIP_B_psz16_s8B.pt \\
+        --out data/embeddings/coco65_eva02-b16.pt
+    # any vocabulary: one class name per line
+    python tools/generate_text_embeddings.py --classes my_classes.txt \\
+        --model ViT-B-16-quickgelu \\
+        --pretrained open_clip://ViT-B-16-quickgelu/openai --out mine.pt
+
+The file holds ``class_names`` (the background entry last if asked),
+``embeddings`` (C x D, L2-normalised, float32) and how they were made.
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+
+from mmclipself.datasets.class_names import get_class_names, list_vocabularies
+from mmclipself.models.text import (TEMPLATES, build_text_model,
+                                    encode_class_names)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        '--dataset',
+        choices=list_vocabularies(),
+        help='a known benchmark vocabulary')
+    src.add_argument('--classes', help='text file, one class name per line')
+    p.add_argument(
+        '--model', required=True, help='open_clip model name, e.g. EVA02-B-16')
+    p.add_argument(
+        '--model-config',
+        help='open_clip model config JSON for a custom model '
+        '(registered under its file name)')
+    p.add_argument(
+        '--pretrained',
+        required=True,
+        help='weights file or open_clip://MODEL/TAG')
+    p.add_argument('--out', required=True, help='output .pt file')
+    p.add_argument(
+        '--templates',
+        choices=sorted(TEMPLATES),
+        default='vild',
+        help='prompt ensemble (vild: the 63 ViLD prompts)')
+    p.add_argument(
+        '--no-this-is',
+        action='store_true',
+        help='do not prefix prompts with "This is"')
+    p.add_argument(
+        '--background',
+        action='store_true',
+        help='append a "background" entry (F-ViT classifier)')
+    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--cache-dir', help='open_clip download cache')
+    return p.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if args.dataset:
+        names = list(get_class_names(args.dataset))
+    else:
+        if not osp.isfile(args.classes):
+            raise FileNotFoundError(f'class list not found: {args.classes}')
+        with open(args.classes) as f:
+            names = [line.strip() for line in f if line.strip()]
+        if not names:
+            raise ValueError(f'{args.classes} lists no class name')
+    if args.background:
+        names.append('background')
+    import open_clip
+    if args.model_config:
+        open_clip.add_model_config(args.model_config)
+    model = build_text_model(args.model, args.pretrained, args.cache_dir)
+    tokenizer = open_clip.get_tokenizer(args.model)
+    print(f'encoding {len(names)} classes x {len(TEMPLATES[args.templates])}'
+          f' prompts with the {args.model} text tower on {args.device}')
+    emb = encode_class_names(
+        model,
+        tokenizer,
+        names,
+        TEMPLATES[args.templates],
+        this_is=not args.no_this_is,
+        batch_size=args.batch_size,
+        device=args.device)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    torch.save(
+        dict(
+            class_names=names,
+            embeddings=emb,
+            model=args.model,
+            pretrained=args.pretrained,
+            templates=args.templates,
+            this_is=not args.no_this_is,
+            background=args.background), args.out)
+    print(f'wrote {tuple(emb.shape)} embeddings to {args.out}')
+
+
+if __name__ == '__main__':
+    main()
