@@ -85,3 +85,22 @@ def test_run_reports_a_missing_script(tmp_path):
         text=True)
     assert out.returncode != 0
     assert 'script not found' in out.stderr
+
+
+def test_downstream_inherits_a_clipself_config(tmp_path):
+    path = tmp_path / 'my_clipself.py'
+    path.write_text(
+        textwrap.dedent("""
+        _base_ = 'mmclipself::clipself/eva_vitb16_coco.py'
+        custom_imports = dict(imports=['mmclipself'])
+        model = dict(student=dict(pretrained='my_weights/eva02_b16.pt'))
+        train_dataloader = dict(batch_size=4)
+    """))
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.type == 'CLIPSelfDistiller'
+    assert cfg.model.student.arch == 'eva02-b16'
+    assert cfg.model.student.pretrained == 'my_weights/eva02_b16.pt'
+    assert cfg.model.data_preprocessor.student_size == 1024
+    assert cfg.train_dataloader.batch_size == 4
+    assert cfg.train_dataloader.dataset.pipeline[1].type == \
+        'RandomGridRegions'
