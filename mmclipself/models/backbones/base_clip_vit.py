@@ -1,5 +1,5 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -10,6 +10,8 @@ from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from mmclipself.utils.typing_utils import OptMultiConfig
+from ..utils.clip_checkpoint import (load_state_dict_file, load_strict,
+                                     resolve_pretrained)
 
 
 class BaseCLIPViT(BaseModule):
@@ -48,8 +50,12 @@ class BaseCLIPViT(BaseModule):
             at the cost of a second forward).
         normalize_dense: L2-normalise the dense map per location. Defaults
             to True.
-        init_cfg: MMEngine initialisation config. Loading CLIP weights is
-            done by the subclasses' ``pretrained`` argument, strictly.
+        pretrained: CLIP weights loaded strictly by :meth:`init_weights`: a
+            file in one of the layouts the subclass converts, or
+            ``open_clip://MODEL/TAG``.
+        cache_dir: open_clip download cache for ``open_clip://`` sources.
+        init_cfg: MMEngine initialisation config, used when no
+            ``pretrained`` is given.
     """
 
     OUT_TYPES = ('dense', 'image', 'featmaps')
@@ -60,6 +66,8 @@ class BaseCLIPViT(BaseModule):
                  train_blocks: Union[str, int, Sequence[int]] = 'all',
                  with_cp: bool = False,
                  normalize_dense: bool = True,
+                 pretrained: Optional[str] = None,
+                 cache_dir: Optional[str] = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if out_type not in self.OUT_TYPES:
@@ -70,6 +78,8 @@ class BaseCLIPViT(BaseModule):
         self._train_blocks = train_blocks
         self.with_cp = with_cp
         self.normalize_dense = normalize_dense
+        self.pretrained = pretrained
+        self.cache_dir = cache_dir
 
     # ------------------------------------------------------------------
     # hooks implemented by subclasses
@@ -122,10 +132,37 @@ class BaseCLIPViT(BaseModule):
         """Projection head into the CLIP embedding space."""
         raise NotImplementedError
 
+    def tower(self) -> nn.Module:
+        """The wrapped library module whose state dict checkpoints hold."""
+        raise NotImplementedError
+
+    def convert_state_dict(self, state: Dict[str, Tensor],
+                           source: str) -> Dict[str, Tensor]:
+        """Convert a checkpoint's keys to :meth:`tower`'s keys."""
+        raise NotImplementedError
+
     def non_block_parameters(self) -> List[nn.Parameter]:
         """Parameters outside the blocks (always frozen)."""
         in_blocks = {id(p) for p in self.blocks().parameters()}
         return [p for p in self.parameters() if id(p) not in in_blocks]
+
+    # ------------------------------------------------------------------
+    # weights
+    # ------------------------------------------------------------------
+    def load_pretrained(self, pretrained: str) -> None:
+        """Load image-tower weights from a file or open_clip tag, strictly."""
+        path = resolve_pretrained(pretrained, self.cache_dir)
+        state = self.convert_state_dict(load_state_dict_file(path), path)
+        load_strict(self.tower(), state, path)
+
+    def init_weights(self) -> None:
+        """Load ``pretrained`` if given, else MMEngine's ``init_cfg``."""
+        if self.pretrained is not None:
+            self.load_pretrained(self.pretrained)
+            self._is_init = True
+        else:
+            super().init_weights()
+        self._freeze()
 
     # ------------------------------------------------------------------
     # shared logic

@@ -1,16 +1,14 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 from collections import OrderedDict
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Tuple, Union
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
 from mmclipself.registry import MODELS
-from mmclipself.utils.typing_utils import OptMultiConfig
 from ..layers import resize_pos_embed
-from ..utils.clip_checkpoint import (load_state_dict_file, load_strict,
-                                     resolve_pretrained, strip_prefix)
+from ..utils.clip_checkpoint import strip_prefix
 from .base_clip_vit import BaseCLIPViT
 
 
@@ -48,23 +46,8 @@ class EVA02CLIPViT(BaseCLIPViT):
         dict(timm_name='eva02_large_patch14_clip_336', num_classes=768),
     }
 
-    def __init__(self,
-                 arch: Union[str, dict] = 'eva02-b16',
-                 pretrained: Optional[str] = None,
-                 cache_dir: Optional[str] = None,
-                 out_type: str = 'dense',
-                 out_indices: Sequence[int] = (),
-                 train_blocks: Union[str, int, Sequence[int]] = 'all',
-                 with_cp: bool = False,
-                 normalize_dense: bool = True,
-                 init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            out_type=out_type,
-            out_indices=out_indices,
-            train_blocks=train_blocks,
-            with_cp=with_cp,
-            normalize_dense=normalize_dense,
-            init_cfg=init_cfg)
+    def __init__(self, arch: Union[str, dict] = 'eva02-b16', **kwargs) -> None:
+        super().__init__(**kwargs)
         import timm
         from timm.models.eva import Eva
         if isinstance(arch, str):
@@ -86,8 +69,6 @@ class EVA02CLIPViT(BaseCLIPViT):
             raise ValueError('the EVA02-CLIP tower needs a projection head: '
                              'set num_classes to the CLIP embedding width')
         self.arch = arch
-        self.pretrained = pretrained
-        self.cache_dir = cache_dir
         self._freeze()
 
     @property
@@ -105,6 +86,9 @@ class EVA02CLIPViT(BaseCLIPViT):
     @property
     def output_dim(self) -> int:
         return self.trunk.head.out_features
+
+    def tower(self) -> nn.Module:
+        return self.trunk
 
     def blocks(self) -> nn.ModuleList:
         return self.trunk.blocks
@@ -187,18 +171,3 @@ class EVA02CLIPViT(BaseCLIPViT):
             return OrderedDict(state)
         raise KeyError(f'{source}: not an EVA02-CLIP checkpoint; first keys: '
                        f'{list(state)[:5]}')
-
-    def load_pretrained(self, pretrained: str) -> None:
-        """Load image-tower weights from a file or open_clip tag, strictly."""
-        path = resolve_pretrained(pretrained, self.cache_dir)
-        state = self.convert_state_dict(load_state_dict_file(path), path)
-        load_strict(self.trunk, state, path)
-
-    def init_weights(self) -> None:
-        """Load ``pretrained`` if given, else MMEngine's ``init_cfg``."""
-        if self.pretrained is not None:
-            self.load_pretrained(self.pretrained)
-            self._is_init = True
-        else:
-            super().init_weights()
-        self._freeze()

@@ -1,5 +1,5 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -7,10 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmclipself.registry import MODELS
-from mmclipself.utils.typing_utils import OptMultiConfig
 from ..layers import resize_pos_embed
-from ..utils.clip_checkpoint import (load_state_dict_file, load_strict,
-                                     resolve_pretrained, strip_prefix)
+from ..utils.clip_checkpoint import strip_prefix
 from .base_clip_vit import BaseCLIPViT
 
 
@@ -63,23 +61,8 @@ class OpenAICLIPViT(BaseCLIPViT):
             output_dim=768),
     }
 
-    def __init__(self,
-                 arch: Union[str, dict] = 'vit-b16',
-                 pretrained: Optional[str] = None,
-                 cache_dir: Optional[str] = None,
-                 out_type: str = 'dense',
-                 out_indices: Sequence[int] = (),
-                 train_blocks: Union[str, int, Sequence[int]] = 'all',
-                 with_cp: bool = False,
-                 normalize_dense: bool = True,
-                 init_cfg: OptMultiConfig = None) -> None:
-        super().__init__(
-            out_type=out_type,
-            out_indices=out_indices,
-            train_blocks=train_blocks,
-            with_cp=with_cp,
-            normalize_dense=normalize_dense,
-            init_cfg=init_cfg)
+    def __init__(self, arch: Union[str, dict] = 'vit-b16', **kwargs) -> None:
+        super().__init__(**kwargs)
         from open_clip.transformer import QuickGELU, VisionTransformer
         if isinstance(arch, str):
             if arch not in self.arch_zoo:
@@ -101,8 +84,6 @@ class OpenAICLIPViT(BaseCLIPViT):
         self._grid = (spec['image_size'] // spec['patch_size'], ) * 2
         self._patch = spec['patch_size']
         self.arch = arch
-        self.pretrained = pretrained
-        self.cache_dir = cache_dir
         self._freeze()
 
     @property
@@ -120,6 +101,9 @@ class OpenAICLIPViT(BaseCLIPViT):
     @property
     def output_dim(self) -> int:
         return self.visual.proj.shape[1]
+
+    def tower(self) -> nn.Module:
+        return self.visual
 
     def blocks(self) -> nn.ModuleList:
         return self.visual.transformer.resblocks
@@ -167,18 +151,3 @@ class OpenAICLIPViT(BaseCLIPViT):
             return dict(state)
         raise KeyError(f'{source}: not an OpenAI CLIP ViT checkpoint; first '
                        f'keys: {list(state)[:5]}')
-
-    def load_pretrained(self, pretrained: str) -> None:
-        """Load image-tower weights from a file or open_clip tag, strictly."""
-        path = resolve_pretrained(pretrained, self.cache_dir)
-        state = self.convert_state_dict(load_state_dict_file(path), path)
-        load_strict(self.visual, state, path)
-
-    def init_weights(self) -> None:
-        """Load ``pretrained`` if given, else MMEngine's ``init_cfg``."""
-        if self.pretrained is not None:
-            self.load_pretrained(self.pretrained)
-            self._is_init = True
-        else:
-            super().init_weights()
-        self._freeze()
