@@ -50,6 +50,12 @@ class BaseCLIPViT(BaseModule):
             at the cost of a second forward).
         normalize_dense: L2-normalise the dense map per location. Defaults
             to True.
+        window_attn: Optional (rows, cols) number of attention windows, e.g.
+            ``(4, 4)``: every block (but the value-only last block of the
+            dense path, which has no attention) attends within each window
+            only. The class token is replicated into every window and the
+            windows' class tokens are averaged when merging (paper Table 7,
+            "WindowAttn"). The token grid must divide into the windows.
         pretrained: CLIP weights loaded strictly by :meth:`init_weights`: a
             file in one of the layouts the subclass converts, or
             ``open_clip://MODEL/TAG``.
@@ -66,6 +72,7 @@ class BaseCLIPViT(BaseModule):
                  train_blocks: Union[str, int, Sequence[int]] = 'all',
                  with_cp: bool = False,
                  normalize_dense: bool = True,
+                 window_attn: Optional[Sequence[int]] = None,
                  pretrained: Optional[str] = None,
                  cache_dir: Optional[str] = None,
                  init_cfg: OptMultiConfig = None) -> None:
@@ -80,6 +87,11 @@ class BaseCLIPViT(BaseModule):
         self.normalize_dense = normalize_dense
         self.pretrained = pretrained
         self.cache_dir = cache_dir
+        self.window_attn = None if window_attn is None else tuple(window_attn)
+        if self.window_attn is not None and (len(self.window_attn) != 2
+                                             or min(self.window_attn) < 1):
+            raise ValueError('window_attn must be (rows, cols) >= 1, got '
+                             f'{window_attn}')
 
     # ------------------------------------------------------------------
     # hooks implemented by subclasses
@@ -124,6 +136,15 @@ class BaseCLIPViT(BaseModule):
     def _value_only_block(self, x: Tensor, **kwargs) -> Tensor:
         """The last block without query-key attention (paper §3.1)."""
         raise NotImplementedError
+
+    def _window_kwargs(self, kwargs: Dict, grid: Tuple[int, int],
+                       batch: int) -> Dict:
+        """Block keyword arguments for windowed tokens (e.g. RoPE tables).
+
+        The default passes them through; towers with per-token arguments
+        reorder them like :meth:`_to_windows` orders tokens.
+        """
+        return kwargs
 
     def _final_norm(self, x: Tensor) -> Tensor:
         raise NotImplementedError
@@ -220,10 +241,52 @@ class BaseCLIPViT(BaseModule):
             raise ValueError(f'input size {tuple(x.shape[2:])} is not a '
                              f'multiple of the patch size {p}; pad it')
 
+    def _to_windows(self, x: Tensor, grid: Tuple[int, int]) -> Tensor:
+        """(B, 1 + h*w, C) -> (B * rows * cols, 1 + h*w / (rows*cols), C).
+
+        Windows are ordered row-major; the class token is replicated.
+        """
+        rows, cols = self.window_attn
+        h, w = grid
+        if h % rows or w % cols:
+            raise ValueError(f'the {h}x{w} token grid does not split into '
+                             f'{rows}x{cols} attention windows')
+        b, _, c = x.shape
+        patches = x[:, 1:].reshape(b, rows, h // rows, cols, w // cols, c)
+        patches = patches.permute(0, 1, 3, 2, 4,
+                                  5).reshape(b * rows * cols,
+                                             (h // rows) * (w // cols), c)
+        cls = x[:, :1].repeat_interleave(rows * cols, dim=0)
+        return torch.cat([cls, patches], dim=1)
+
+    def _from_windows(self, x: Tensor, grid: Tuple[int, int],
+                      batch: int) -> Tensor:
+        """Inverse of :meth:`_to_windows`, averaging the class tokens."""
+        rows, cols = self.window_attn
+        h, w = grid
+        c = x.shape[-1]
+        cls = x[:, :1].reshape(batch, rows * cols, c).mean(1, keepdim=True)
+        patches = x[:, 1:].reshape(batch, rows, cols, h // rows, w // cols, c)
+        patches = patches.permute(0, 1, 3, 2, 4, 5).reshape(batch, h * w, c)
+        return torch.cat([cls, patches], dim=1)
+
+    def _windowed_block(self, index: int, x: Tensor, grid: Tuple[int, int],
+                        **kwargs) -> Tensor:
+        batch = x.shape[0]
+        out = self._block(index, self._to_windows(x, grid),
+                          **self._window_kwargs(kwargs, grid, batch))
+        return self._from_windows(out, grid, batch)
+
     def _run(self, index: int, x: Tensor, kwargs: Dict,
              value_only: bool) -> Tensor:
-        fn = self._value_only_block if value_only else (
-            lambda t, **kw: self._block(index, t, **kw))
+        if value_only:
+            fn = self._value_only_block
+        elif self.window_attn is not None:
+            grid = kwargs.pop('_grid')
+            fn = (lambda t, **kw: self._windowed_block(index, t, grid, **kw))
+        else:
+            fn = (lambda t, **kw: self._block(index, t, **kw))
+        kwargs = {k: v for k, v in kwargs.items() if k != '_grid'}
         if self.with_cp and self.training and torch.is_grad_enabled() and \
                 index in self.trainable_block_indices:
             return checkpoint(
@@ -249,11 +312,14 @@ class BaseCLIPViT(BaseModule):
         """
         self._check_input(x)
         x, grid, kwargs = self._embed(x)
+        if self.window_attn is not None:
+            self._to_windows(x[:1], grid)  # fail early on a bad grid
         taps = set(taps)
         outs = {}
         last = self.num_layers - 1
         for i in range(self.num_layers):
-            x = self._run(i, x, kwargs, value_only_last and i == last)
+            x = self._run(i, x, dict(kwargs, _grid=grid), value_only_last
+                          and i == last)
             if i in taps:
                 outs[i] = x
         return x, grid, outs

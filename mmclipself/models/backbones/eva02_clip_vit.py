@@ -109,6 +109,20 @@ class EVA02CLIPViT(BaseCLIPViT):
             rope = trunk.rope.get_embed(shape=(h, w))
         return x, (h, w), dict(rope=rope)
 
+    def _window_kwargs(self, kwargs: Dict, grid: Tuple[int, int],
+                       batch: int) -> Dict:
+        rope = kwargs.get('rope')
+        if rope is None:
+            return kwargs
+        # the RoPE table follows its tokens into the windows: (B*W, 1, n, D)
+        rows, cols = self.window_attn
+        h, w = grid
+        rope = rope.reshape(rows, h // rows, cols, w // cols, -1)
+        rope = rope.permute(0, 2, 1, 3,
+                            4).reshape(rows * cols, 1,
+                                       (h // rows) * (w // cols), -1)
+        return dict(kwargs, rope=rope.repeat(batch, 1, 1, 1))
+
     def _block(self, index: int, x: Tensor, rope=None) -> Tensor:
         return self.trunk.blocks[index](x, rope=rope)
 

@@ -29,7 +29,8 @@ class CLIPSelfDistiller(BaseModel):
         student: Config of a :class:`BaseCLIPViT` (its ``pretrained`` gives
             both towers their weights).
         teacher: Optional separate teacher config; by default the student
-            config with every block frozen. If it names no ``pretrained``,
+            config with every block frozen and global attention (no
+            ``window_attn``). If it names no ``pretrained``,
             it copies the student's weights after initialisation.
         loss: Loss config. Defaults to :class:`CosineSimilarityLoss`.
         data_preprocessor: Defaults to :class:`CLIPSelfDataPreprocessor`.
@@ -49,7 +50,9 @@ class CLIPSelfDistiller(BaseModel):
         if teacher is None:
             teacher = copy.deepcopy(student)
             teacher['train_blocks'] = []
+            # the teacher is the original CLIP: global attention on crops
             teacher.pop('with_cp', None)
+            teacher.pop('window_attn', None)
         self.teacher = MODELS.build(teacher)
         self.teacher.requires_grad_(False)
         self.teacher.eval()

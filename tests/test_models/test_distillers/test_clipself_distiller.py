@@ -104,3 +104,15 @@ def test_teacher_runs_under_inference_mode(monkeypatch):
     assert seen == [True]
     assert not feats.is_inference()  # usable as a loss target
     assert torch.allclose(feats, original(crops))
+
+
+def test_window_attention_student_keeps_a_global_teacher():
+    model = CLIPSelfDistiller(
+        student=dict(type='EVA02CLIPViT', arch=TINY_EVA, window_attn=(2, 2)),
+        data_preprocessor=dict(
+            type='CLIPSelfDataPreprocessor', student_size=64, crop_size=24))
+    model.init_weights()
+    assert model.student.window_attn == (2, 2)
+    assert model.teacher.window_attn is None
+    data = model.data_preprocessor(_batch(), training=True)
+    assert model(**data, mode='loss')['loss_cosine'].item() > 0
