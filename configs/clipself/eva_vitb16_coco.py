@@ -4,6 +4,7 @@
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/clipself_coco.py',
+    '../_base_/datasets/coco_panoptic_region_recognition.py',
     '../_base_/schedules/clipself_6e.py',
 ]
 

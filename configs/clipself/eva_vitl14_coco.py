@@ -9,3 +9,8 @@ model = dict(
     data_preprocessor=dict(student_size=896, crop_size=336))
 
 custom_hooks = [dict(type='StudentTeacherBlendHook', alpha=0.95)]
+
+# region recognition with the L/14 text tower's embeddings
+val_evaluator = dict(
+    text_embeddings='data/embeddings/coco_panoptic_eva02-l14-336.pt')
+test_evaluator = val_evaluator

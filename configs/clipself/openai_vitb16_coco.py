@@ -9,3 +9,7 @@ model = dict(
         arch='vit-b16',
         pretrained='open_clip://ViT-B-16-quickgelu/openai',
         train_blocks='all'))
+
+val_evaluator = dict(
+    text_embeddings='data/embeddings/coco_panoptic_openai-vitb16.pt')
+test_evaluator = val_evaluator

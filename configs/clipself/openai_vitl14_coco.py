@@ -12,3 +12,7 @@ model = dict(
     data_preprocessor=dict(student_size=896, crop_size=224))
 
 custom_hooks = [dict(type='StudentTeacherBlendHook', alpha=0.95)]
+
+val_evaluator = dict(
+    text_embeddings='data/embeddings/coco_panoptic_openai-vitl14.pt')
+test_evaluator = val_evaluator

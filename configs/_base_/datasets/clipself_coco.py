@@ -2,6 +2,7 @@
 # and the segmentation benchmarks distil on COCO train2017). Only the image
 # list of the annotation file is read; regions come from an m x n grid of
 # the original-resolution image, the teacher sees the same tiles as crops.
+# Configs add coco_panoptic_region_recognition.py for validation/test.
 dataset_type = 'ImageRegionDataset'
 data_root = 'data/coco/'
 
@@ -16,13 +17,6 @@ train_pipeline = [
         max_regions=20),
     dict(type='PackRegionInputs'),
 ]
-# held-out images: a fixed 3x3 grid makes the alignment metric repeatable
-test_pipeline = [
-    dict(type='LoadImageOrSkip'),
-    dict(type='RandomGridRegions', split=(3, 3), shuffle=False),
-    dict(type='PackRegionInputs'),
-]
-
 train_dataloader = dict(
     batch_size=2,
     num_workers=4,
@@ -35,20 +29,3 @@ train_dataloader = dict(
         ann_file='annotations/instances_train2017.json',
         data_prefix=dict(img_path='train2017/'),
         pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/instances_val2017.json',
-        data_prefix=dict(img_path='val2017/'),
-        test_mode=True,
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
-# Region-to-crop alignment of held-out images (mean cosine).
-val_evaluator = dict(type='RegionAlignmentMetric')
-test_evaluator = val_evaluator

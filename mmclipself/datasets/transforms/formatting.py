@@ -16,7 +16,8 @@ class PackRegionInputs(BaseTransform):
     cropping for the teacher happen batched on the device.
     ``data_samples`` is a ``BaseDataElement`` with ``regions`` and
     ``crop_regions`` (float32 (K, 4) xyxy tensors in original pixels) and
-    the meta information ``img_path``, ``img_id``, ``ori_shape``.
+    the meta information ``img_path``, ``img_id``, ``ori_shape``; for region
+    recognition also ``masks`` (K, H, W), ``gt_labels`` and ``is_thing``.
     """
 
     meta_keys = ('img_path', 'img_id', 'ori_shape', 'grid_split')
@@ -38,4 +39,8 @@ class PackRegionInputs(BaseTransform):
                       for k in self.meta_keys if k in results})
         sample.regions = torch.from_numpy(regions)
         sample.crop_regions = torch.from_numpy(crop_regions)
+        for key in ('masks', 'gt_labels', 'is_thing'):  # recognition eval
+            if key in results:
+                setattr(sample, key,
+                        torch.from_numpy(np.asarray(results[key])))
         return dict(inputs=inputs, data_samples=sample)

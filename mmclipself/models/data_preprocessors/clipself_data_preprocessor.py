@@ -148,6 +148,7 @@ class CLIPSelfDataPreprocessor(BaseDataPreprocessor):
         student, scales = self.student_batch(images)
         rois = []
         for i, (sample, (sx, sy)) in enumerate(zip(samples, scales)):
+            sample.set_metainfo(dict(scale_factor=(sx, sy)))
             scale = sample.regions.new_tensor([sx, sy, sx, sy])
             boxes = sample.regions.float() * scale
             rois.append(

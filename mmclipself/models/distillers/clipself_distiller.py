@@ -100,7 +100,9 @@ class CLIPSelfDistiller(BaseModel):
         Returns:
             (N, D) region embeddings.
         """
-        dense = self.student.forward_dense(images)
+        return self._pool_rois(self.student.forward_dense(images), rois)
+
+    def _pool_rois(self, dense: Tensor, rois: Tensor) -> Tensor:
         feats = roi_align(
             dense.float(),
             rois.to(dense.device).float(),
@@ -109,6 +111,35 @@ class CLIPSelfDistiller(BaseModel):
             sampling_ratio=0,
             aligned=True)
         return feats.flatten(1)
+
+    def mask_features(self, dense: Tensor,
+                      data_samples: List[BaseDataElement]) -> List[Tensor]:
+        """Mask pooling of the dense map (paper §4.2, panoptic masks).
+
+        Each mask (original pixels) is resized with area interpolation to the
+        part of the feature grid its image covers, and the dense features are
+        averaged with the resulting coverage weights. One batched call per
+        image, not per mask.
+
+        Returns:
+            Per sample, (K, D) mask embeddings.
+        """
+        p = self.student.patch_size
+        hf, wf = dense.shape[-2:]
+        out = []
+        for b, sample in enumerate(data_samples):
+            masks = sample.masks.to(dense.device).float()[:, None]
+            sx, sy = sample.scale_factor
+            h, w = masks.shape[-2:]
+            gh = min(hf, max(1, round(h * sy / p)))
+            gw = min(wf, max(1, round(w * sx / p)))
+            weights = dense.new_zeros((masks.shape[0], hf, wf))
+            weights[:, :gh, :gw] = F.interpolate(
+                masks, size=(gh, gw), mode='area')[:, 0].to(dense.dtype)
+            weights = weights.flatten(1)
+            feats = weights @ dense[b].flatten(1).T
+            out.append(feats / weights.sum(1, keepdim=True).clamp(min=1e-6))
+        return out
 
     def teacher_features(self, crops: Tensor) -> Tensor:
         """Teacher image embeddings of the crops, as a normal tensor."""
@@ -129,10 +160,17 @@ class CLIPSelfDistiller(BaseModel):
         """Attach region features and their cosine to the teacher crops.
 
         Each sample gets ``region_feats`` / ``crop_feats`` (K, D) and
-        ``region_crop_cos`` (K,), used by :class:`RegionAlignmentMetric`.
+        ``region_crop_cos`` (K,), used by :class:`RegionAlignmentMetric`;
+        samples with ``masks`` also get ``mask_feats`` (mask pooling), used
+        with the other two by :class:`RegionRecognitionMetric`.
         """
-        student = self.region_features(inputs['images'], inputs['rois'])
+        dense = self.student.forward_dense(inputs['images'])
+        student = self._pool_rois(dense, inputs['rois'])
         teacher = self.teacher_features(inputs['crops'])
+        if all('masks' in s for s in data_samples):
+            for sample, feats in zip(data_samples,
+                                     self.mask_features(dense, data_samples)):
+                sample.mask_feats = feats
         cos = F.cosine_similarity(student, teacher, dim=-1)
         counts = [len(s.regions) for s in data_samples]
         for sample, s, t, c in zip(data_samples, student.split(counts),
