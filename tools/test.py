@@ -4,12 +4,16 @@
 Examples:
     python tools/test.py CONFIG CHECKPOINT
     tools/dist_test.sh CONFIG CHECKPOINT 8 --out results.pkl
+    # no checkpoint: evaluate the model's own pretrained weights, e.g. the
+    # original CLIP of a CLIPSelf config (paper Table 2, "original" rows)
+    python tools/test.py configs/clipself/eva_vitb16_coco.py
 """
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -21,7 +25,11 @@ import mmclipself  # noqa: F401,E402
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file; omit it to evaluate the weights the model '
+        'loads itself (its pretrained CLIP)')
     parser.add_argument('--work-dir', help='where the metric logs go')
     parser.add_argument(
         '--out', help='also dump the raw predictions to this .pkl file')
@@ -46,7 +54,7 @@ def main() -> None:
     args = parse_args()
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
-    if not osp.isfile(args.checkpoint):
+    if args.checkpoint is not None and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
@@ -77,6 +85,10 @@ def main() -> None:
     runner = (
         Runner.from_cfg(cfg)
         if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    if args.checkpoint is None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        model.init_weights()  # the model's own pretrained weights
     runner.test()
 
 

@@ -30,7 +30,7 @@ class CLIPSelfDistiller(BaseModel):
             both towers their weights).
         teacher: Optional separate teacher config; by default the student
             config with every block frozen and global attention (no
-            ``window_attn``). If it names no ``pretrained``,
+            ``window_attn``). Unless it names other ``pretrained`` weights,
             it copies the student's weights after initialisation.
         loss: Loss config. Defaults to :class:`CosineSimilarityLoss`.
         data_preprocessor: Defaults to :class:`CLIPSelfDataPreprocessor`.
@@ -74,9 +74,10 @@ class CLIPSelfDistiller(BaseModel):
     def init_weights(self) -> None:
         """Initialise the student, then the teacher from the same weights."""
         self.student.init_weights()
-        if getattr(self.teacher, 'pretrained', None):
+        teacher_weights = getattr(self.teacher, 'pretrained', None)
+        if teacher_weights and teacher_weights != self.student.pretrained:
             self.teacher.init_weights()
-        else:
+        else:  # same weights: copy instead of reading the file twice
             self.teacher.load_state_dict(self.student.state_dict())
             self.teacher._is_init = True
         self.teacher.requires_grad_(False)

@@ -144,3 +144,67 @@ def test_tools_test_reports_region_recognition(tmp_path):
     for key in ('box_top1', 'thing_mask_top5', 'stuff_mask_top1',
                 'crop_thing_top1', 'crop_stuff_top5'):
         assert f'region_recog/{key}' in log, key
+
+
+def test_tools_test_without_checkpoint_uses_pretrained_weights(tmp_path):
+    # e.g. the original CLIP of a config (paper Table 2 "original" rows):
+    # the tower's pretrained file is loaded by init_weights, strictly
+    from ...test_models.test_backbones._tiny import TINY_EVA, tiny_eva
+    data = write_tiny_panoptic(tmp_path / 'pan')
+    emb = _embeddings(tmp_path / 'emb.pt', dim=16)
+    tower = tiny_eva()
+    weights = tmp_path / 'clip.pt'
+    torch.save(
+        {
+            'visual.trunk.' + k: v
+            for k, v in tower.trunk.state_dict().items()
+        }, weights)
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        textwrap.dedent(f"""
+        _base_ = '{REPO}/configs/clipself/clipself_tiny-eva02_demo.py'
+        model = dict(student=dict(arch={TINY_EVA!r},
+                                  pretrained='{weights}'),
+                     data_preprocessor=dict(student_size=64, crop_size=32))
+        test_dataloader = dict(
+            num_workers=0,
+            persistent_workers=False,
+            dataset=dict(
+                _delete_=True,
+                type='CocoPanopticRegionDataset',
+                data_root='{data['data_root']}',
+                ann_file='{data['ann_file']}',
+                data_prefix={data['data_prefix']},
+                test_mode=True,
+                pipeline=[
+                    dict(type='LoadImageOrSkip'),
+                    dict(type='LoadPanopticRegions'),
+                    dict(type='PackRegionInputs'),
+                ]))
+        test_evaluator = dict(_delete_=True, type='RegionRecognitionMetric',
+                              text_embeddings='{emb}')
+    """))
+    res = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'test.py'),
+        str(cfg), '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert 'region_recog/box_top1' in res.stdout + res.stderr
+    # a wrong pretrained file fails loudly instead of testing random weights
+    torch.save({'visual.trunk.blocks.0.x': torch.zeros(1)}, weights)
+    res = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'test.py'),
+        str(cfg), '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    assert res.returncode != 0
+    assert 'missing keys' in res.stderr
