@@ -36,7 +36,11 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    import skimage.data
+    try:
+        import skimage.data
+    except ImportError as e:
+        raise SystemExit(f'the demo photos come with scikit-image ({e}): '
+                         'pip install scikit-image (or run make demo)')
     image_dir = skimage.data.data_dir
     missing = [
         n for n in TRAIN + HELD_OUT if not osp.isfile(osp.join(image_dir, n))
