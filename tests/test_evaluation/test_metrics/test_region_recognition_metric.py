@@ -26,6 +26,44 @@ def _embeddings(path, dim=16, names=NAMES):
     return str(path)
 
 
+def _write_panoptic_test_cfg(path, data, emb, extra=''):
+    """A config testing the demo model on the tiny panoptic set."""
+    path.write_text(
+        textwrap.dedent(f"""
+        _base_ = '{REPO}/configs/clipself/clipself_tiny-eva02_demo.py'
+        test_dataloader = dict(
+            num_workers=0,
+            persistent_workers=False,
+            dataset=dict(
+                _delete_=True,
+                type='CocoPanopticRegionDataset',
+                data_root='{data['data_root']}',
+                ann_file='{data['ann_file']}',
+                data_prefix={data['data_prefix']},
+                test_mode=True,
+                pipeline=[
+                    dict(type='LoadImageOrSkip'),
+                    dict(type='LoadPanopticRegions'),
+                    dict(type='PackRegionInputs'),
+                ]))
+        test_evaluator = dict(_delete_=True, type='RegionRecognitionMetric',
+                              text_embeddings='{emb}')
+    """) + textwrap.dedent(extra))
+    return path
+
+
+def _run_tools_test(cfg, work_dir, *ckpt):
+    return subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'test.py'),
+        str(cfg), *ckpt, '--work-dir',
+        str(work_dir)
+    ],
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+
+
 def test_calculate_mean_per_class_accuracy():
     labels = np.array([0, 0, 0, 1, 2])
     top5 = np.array([[0, 1], [1, 0], [2, 1], [1, 0], [0, 1]])
@@ -96,30 +134,7 @@ def test_mask_pooling_averages_the_covered_cells():
 def test_tools_test_reports_region_recognition(tmp_path):
     data = write_tiny_panoptic(tmp_path / 'pan')
     emb = _embeddings(tmp_path / 'emb.pt', dim=64)
-    cfg = tmp_path / 'cfg.py'
-    cfg.write_text(
-        textwrap.dedent(f"""
-        _base_ = '{REPO}/configs/clipself/clipself_tiny-eva02_demo.py'
-        val_dataloader = dict(
-            num_workers=0,
-            persistent_workers=False,
-            dataset=dict(
-                _delete_=True,
-                type='CocoPanopticRegionDataset',
-                data_root='{data['data_root']}',
-                ann_file='{data['ann_file']}',
-                data_prefix={data['data_prefix']},
-                test_mode=True,
-                pipeline=[
-                    dict(type='LoadImageOrSkip'),
-                    dict(type='LoadPanopticRegions'),
-                    dict(type='PackRegionInputs'),
-                ]))
-        test_dataloader = val_dataloader
-        val_evaluator = dict(_delete_=True, type='RegionRecognitionMetric',
-                             text_embeddings='{emb}')
-        test_evaluator = val_evaluator
-    """))
+    cfg = _write_panoptic_test_cfg(tmp_path / 'cfg.py', data, emb)
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
@@ -129,16 +144,7 @@ def test_tools_test_reports_region_recognition(tmp_path):
     model.init_weights()
     ckpt = tmp_path / 'model.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
-    res = subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'tools', 'test.py'),
-        str(cfg),
-        str(ckpt), '--work-dir',
-        str(tmp_path / 'work')
-    ],
-                         capture_output=True,
-                         text=True,
-                         timeout=600)
+    res = _run_tools_test(cfg, tmp_path / 'work', str(ckpt))
     assert res.returncode == 0, res.stderr[-3000:]
     log = res.stdout + res.stderr
     for key in ('box_top1', 'thing_mask_top5', 'stuff_mask_top1',
@@ -159,52 +165,17 @@ def test_tools_test_without_checkpoint_uses_pretrained_weights(tmp_path):
             'visual.trunk.' + k: v
             for k, v in tower.trunk.state_dict().items()
         }, weights)
-    cfg = tmp_path / 'cfg.py'
-    cfg.write_text(
-        textwrap.dedent(f"""
-        _base_ = '{REPO}/configs/clipself/clipself_tiny-eva02_demo.py'
+    cfg = _write_panoptic_test_cfg(
+        tmp_path / 'cfg.py', data, emb, f"""
         model = dict(student=dict(arch={TINY_EVA!r},
                                   pretrained='{weights}'),
                      data_preprocessor=dict(student_size=64, crop_size=32))
-        test_dataloader = dict(
-            num_workers=0,
-            persistent_workers=False,
-            dataset=dict(
-                _delete_=True,
-                type='CocoPanopticRegionDataset',
-                data_root='{data['data_root']}',
-                ann_file='{data['ann_file']}',
-                data_prefix={data['data_prefix']},
-                test_mode=True,
-                pipeline=[
-                    dict(type='LoadImageOrSkip'),
-                    dict(type='LoadPanopticRegions'),
-                    dict(type='PackRegionInputs'),
-                ]))
-        test_evaluator = dict(_delete_=True, type='RegionRecognitionMetric',
-                              text_embeddings='{emb}')
-    """))
-    res = subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'tools', 'test.py'),
-        str(cfg), '--work-dir',
-        str(tmp_path / 'work')
-    ],
-                         capture_output=True,
-                         text=True,
-                         timeout=600)
+    """)
+    res = _run_tools_test(cfg, tmp_path / 'work')
     assert res.returncode == 0, res.stderr[-3000:]
     assert 'region_recog/box_top1' in res.stdout + res.stderr
     # a wrong pretrained file fails loudly instead of testing random weights
     torch.save({'visual.trunk.blocks.0.x': torch.zeros(1)}, weights)
-    res = subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'tools', 'test.py'),
-        str(cfg), '--work-dir',
-        str(tmp_path / 'work')
-    ],
-                         capture_output=True,
-                         text=True,
-                         timeout=600)
+    res = _run_tools_test(cfg, tmp_path / 'work')
     assert res.returncode != 0
     assert 'missing keys' in res.stderr
