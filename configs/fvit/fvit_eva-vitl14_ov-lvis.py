@@ -1,0 +1,45 @@
+# F-ViT with the original EVA02-CLIP ViT-L/14-336 on OV-LVIS (paper Table A8
+# "F-ViT", ViT-L/14: 24.2 mask APr). 8 GPUs x 8 images, 896 x 896, 48
+# epochs, with a class-agnostic mask head.
+_base_ = [
+    '../_base_/models/fvit_eva-vitl14.py',
+    '../_base_/datasets/ov_lvis_instance_896.py',
+    '../_base_/schedules/fvit_48e.py', '../_base_/det_runtime.py'
+]
+
+# tools/generate_text_embeddings.py --dataset lvis --background
+#   --model EVA02-L-14-336
+vocabulary = 'data/text_embeddings/eva02-l14-336_lvis.pt'
+model = dict(
+    roi_head=dict(
+        bbox_head=dict(
+            cls_predictor_cfg=dict(embeddings=vocabulary),
+            base_classes='data/lvis_v1/annotations/'
+            'lvis_v1_train_seen_1203_cat.json',
+            bg_weight=0.9),  # release, OV-LVIS
+        # release OV-LVIS ViT-L/14 fusion; its config notes that beta
+        # 0.6-0.8 raises APr
+        clip_fusion=dict(temperature=50.0, alpha=0.1, beta=0.4),
+        # release: FCNMaskHead, 4 convs, class-agnostic, RoI 14, mask 28
+        mask_roi_extractor=dict(
+            type='SingleRoIExtractor',
+            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=0),
+            out_channels=256,
+            featmap_strides=[3.5, 7, 14, 28]),
+        mask_head=dict(
+            type='FCNMaskHead',
+            num_convs=4,
+            in_channels=256,
+            conv_out_channels=256,
+            num_classes=1203,
+            class_agnostic=True,
+            norm_cfg={{_base_.norm_cfg}},
+            loss_mask=dict(
+                type='CrossEntropyLoss', use_mask=True, loss_weight=1.0))),
+    # release LVIS test settings: score 1e-4, NMS 0.5, 300 detections
+    test_cfg=dict(
+        rcnn=dict(
+            score_thr=0.0001,
+            nms=dict(type='nms', iou_threshold=0.5),
+            max_per_img=300,
+            mask_thr_binary=0.5)))

@@ -1,0 +1,124 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+from typing import Optional
+
+import torch
+from mmdet.models.roi_heads.bbox_heads import ConvFCBBoxHead
+from torch import Tensor
+
+from mmclipself.registry import MODELS
+from mmclipself.utils.typing_utils import ConfigType
+from ...layers.text_embedding_classifier import (BACKGROUND,
+                                                 load_text_embeddings)
+from ...utils.base_classes import BaseClassSpec, resolve_base_classes
+
+
+@MODELS.register_module()
+class OVConvFCBBoxHead(ConvFCBBoxHead):
+    """Open-vocabulary ConvFC box head of F-ViT (paper A.3).
+
+    An MMDetection :class:`ConvFCBBoxHead` whose classifier
+    (``cls_predictor_cfg``) is a :class:`TextEmbeddingClassifier`. Follows
+    the CLIPSelf release: novel classes (not in ``base_classes``) get
+    ``-inf`` logits in the training loss, so they are left out of the softmax
+    and never receive gradients, and background samples are weighted by
+    ``bg_weight`` (0.6 on OV-COCO, 0.9 on OV-LVIS).
+
+    Build it in MMDetection's scope, as the F-ViT configs do
+    (``_scope_='mmdet'``, this head as ``'mmclipself.OVConvFCBBoxHead'``):
+    its nested coder, losses and ``Linear`` layers are MMDetection types.
+
+    Args:
+        num_classes: Vocabulary size; ``None`` reads it from the classifier's
+            embedding file, so that swapping vocabularies only means
+            changing that file.
+        cls_predictor_cfg: The text classifier config; its ``embeddings``
+            file is the vocabulary.
+        base_classes: The trained classes, see
+            :func:`~mmclipself.models.utils.base_classes.resolve_base_classes`
+            (``None``: all).
+        bg_weight: Loss weight of background samples.
+        **kwargs: Everything :class:`ConvFCBBoxHead` takes.
+    """
+
+    def __init__(self,
+                 cls_predictor_cfg: ConfigType,
+                 num_classes: Optional[int] = None,
+                 base_classes: BaseClassSpec = None,
+                 bg_weight: float = 1.0,
+                 **kwargs) -> None:
+        if 'embeddings' not in cls_predictor_cfg:
+            raise ValueError('cls_predictor_cfg needs an `embeddings` file '
+                             '(the vocabulary)')
+        if num_classes is None:
+            names, _ = load_text_embeddings(cls_predictor_cfg['embeddings'])
+            num_classes = len([n for n in names if n != BACKGROUND])
+        if not kwargs.pop('with_cls', True):
+            raise ValueError('OVConvFCBBoxHead always classifies')
+        if kwargs.get('num_cls_convs', 0) or kwargs.get('num_cls_fcs', 0):
+            raise ValueError(
+                'OVConvFCBBoxHead feeds the last shared fc (ReLU kept, as in '
+                'the release) to the text classifier: num_cls_convs and '
+                'num_cls_fcs must be 0')
+        # MMDetection's heads build `fc_cls` twice (BBoxHead on the RoI
+        # features, then ConvFCBBoxHead on the last fc); the text classifier
+        # is built once, here, on the last fc
+        super().__init__(
+            num_classes=num_classes,
+            cls_predictor_cfg=cls_predictor_cfg,
+            with_cls=False,
+            **kwargs)
+        if self.custom_cls_channels:
+            raise ValueError('OVConvFCBBoxHead needs a softmax loss_cls with '
+                             'num_classes + 1 outputs')
+        self.with_cls = True
+        self.fc_cls = MODELS.build(
+            dict(
+                cls_predictor_cfg,
+                in_features=self.cls_last_dim,
+                out_features=self.num_classes + 1))
+        base = resolve_base_classes(base_classes, self.fc_cls.class_names)
+        weight = torch.tensor(base + [True], dtype=torch.float32)
+        weight[-1] = bg_weight
+        # derived from the config, never stored: vocabularies stay swappable
+        self.register_buffer('class_weight', weight, persistent=False)
+
+    @property
+    def class_names(self):
+        """The vocabulary, background excluded."""
+        return self.fc_cls.class_names
+
+    @property
+    def base_mask(self) -> Tensor:
+        """``(C + 1,)`` bool: base classes and background."""
+        mask = self.class_weight > 0
+        mask[-1] = True
+        return mask
+
+    def loss(self,
+             cls_score: Tensor,
+             bbox_pred: Tensor,
+             rois: Tensor,
+             labels: Tensor,
+             label_weights: Tensor,
+             bbox_targets: Tensor,
+             bbox_weights: Tensor,
+             reduction_override: Optional[str] = None) -> dict:
+        """MMDetection's box loss with novel classes masked out.
+
+        Zero-weight (novel) classes get ``-inf`` logits and each sample's
+        weight is multiplied by its target's class weight (background:
+        ``bg_weight``), the same as a class-weighted cross-entropy.
+        """
+        if cls_score is not None:
+            cls_score = cls_score.masked_fill(self.class_weight == 0,
+                                              float('-inf'))
+            label_weights = label_weights * self.class_weight[labels]
+        return super().loss(
+            cls_score,
+            bbox_pred,
+            rois,
+            labels,
+            label_weights,
+            bbox_targets,
+            bbox_weights,
+            reduction_override=reduction_override)
