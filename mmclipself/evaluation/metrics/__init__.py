@@ -1,5 +1,10 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
+from .ov_coco_metric import OVCocoMetric
+from .ov_lvis_metric import OVLVISMetric
 from .region_alignment_metric import RegionAlignmentMetric
 from .region_recognition_metric import RegionRecognitionMetric
 
-__all__ = ['RegionAlignmentMetric', 'RegionRecognitionMetric']
+__all__ = [
+    'OVCocoMetric', 'OVLVISMetric', 'RegionAlignmentMetric',
+    'RegionRecognitionMetric'
+]
