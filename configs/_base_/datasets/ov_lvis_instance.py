@@ -66,7 +66,8 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# LVIS AP/APr/APc/APf (300 detections per image) plus novel/base AP50
+# LVIS AP/APr/APc/APf (300 detections per image); novel_base_ap50=True adds
+# the release's novel/base mask AP50 at the cost of one more evaluation pass
 val_evaluator = dict(
     type='OVLVISMetric',
     ann_file=data_root + 'annotations/lvis_v1_val.json',

@@ -29,6 +29,16 @@ class FViT(TwoStageDetector):
                 f'roi_head.clip_fusion needs a backbone with a dense CLIP map '
                 f'(forward_with_dense, e.g. CLIPViTPyramid), got '
                 f'{type(self.backbone).__name__}')
+        clip = getattr(self.backbone, 'clip', None)
+        classifier = getattr(self.roi_head.bbox_head, 'fc_cls', None)
+        if clip is not None and hasattr(
+                classifier, 'in_features') and (clip.output_dim
+                                                != classifier.in_features):
+            raise ValueError(
+                f'the CLIP tower embeds into {clip.output_dim}-d but the '
+                f'text classifier is {classifier.in_features}-d: use the '
+                'text embeddings of the same CLIP and set '
+                f'bbox_head.fc_out_channels={clip.output_dim}')
 
     def predict(self,
                 batch_inputs: Tensor,

@@ -17,11 +17,16 @@ COCO_CFG = 'configs/fvit/fvit_eva-vitb16_ov-coco.py'
 NAMES = ['person', 'cat', 'cup', 'spoon']
 
 
-def _build(tmp_path, names=NAMES, base=('person', 'spoon'), **overrides):
+def _build(tmp_path,
+           names=NAMES,
+           base=('person', 'spoon'),
+           dim=16,
+           **overrides):
     tower = tmp_path / 'tower.pth'
     if not tower.exists():
         write_tower(tower)
-    vocab = write_vocabulary(tmp_path / f'vocab{len(names)}.pt', names)
+    vocab = write_vocabulary(
+        tmp_path / f'vocab{len(names)}_{dim}.pt', names, dim=dim)
     cfg = tiny_fvit_config(COCO_CFG, str(tower), vocab, base_classes=base)
     cfg.merge_from_dict(dict(model=overrides))
     model = MODELS.build(cfg.model)
@@ -172,5 +177,12 @@ def test_fusion_needs_a_dense_clip_backbone(tmp_path):
                 depth=18,
                 out_indices=(0, 1, 2, 3)),
             neck=dict(in_channels=[64, 128, 256, 512]))
+    with pytest.raises(ValueError, match='embeds into 16-d'):
+        _build(
+            tmp_path,
+            names=['cat'],
+            base=None,
+            dim=8,
+            roi_head=dict(bbox_head=dict(fc_out_channels=8)))
     with pytest.raises(ValueError, match='unknown clip_fusion keys'):
         _build(tmp_path, roi_head=dict(clip_fusion=dict(gamma=1.)))
