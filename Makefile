@@ -17,7 +17,7 @@ test: setup
 	$(VENV)/bin/python -m pytest tests $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/python -m flake8 mmclipself tools tests configs
+	$(VENV)/bin/python -m flake8 mmclipself tools tests configs demo
 
 clean:
 	rm -rf build dist *.egg-info mmclipself/.mim .pytest_cache

@@ -41,7 +41,7 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    batch_sampler=dict(type='mmdet.AspectRatioBatchSampler'),
     dataset=dict(
         _scope_='mmdet',
         type=dataset_type,

@@ -13,8 +13,7 @@ model = dict(
             pretrained='open_clip://ViT-L-14-quickgelu/openai'),
         out_indices=(6, 10, 14, 23)),  # paper A.3 for ViT-L/14
     neck=dict(in_channels=[1024, 1024, 1024, 1024]),
-    rpn_head=dict(
-        anchor_generator=dict(strides=[3.5, 7, 14, 28, 56])),
+    rpn_head=dict(anchor_generator=dict(strides=[3.5, 7, 14, 28, 56])),
     roi_head=dict(
         bbox_roi_extractor=dict(featmap_strides=[3.5, 7, 14, 28]),
         bbox_head=dict(fc_out_channels=768)))
