@@ -56,7 +56,7 @@ train_dataloader = dict(
 
 # class-agnostic average recall at 100/300/1000 proposals over IoU
 # 0.5:0.95 (COCOeval with useCats=0), plus AR_s/m/l at 1000. MMDetection's
-# RPN configs use metric='proposal', but its eval_recalls fails with
+# RPN configs use metric='proposal_fast', but its eval_recalls fails with
 # NumPy >= 1.24 (open-mmlab/mmdetection#9936, fix #12063 unmerged).
 val_evaluator = dict(
     _delete_=True,  # drop OVCocoMetric's novel/base class arguments
