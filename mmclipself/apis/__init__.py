@@ -1,1 +1,11 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
+from .ov_detector import (build_test_pipeline, encode_vocabulary,
+                          inference_ov_detector, init_ov_detector, load_image,
+                          parse_class_names, resolve_vocabulary,
+                          set_vocabulary)
+
+__all__ = [
+    'init_ov_detector', 'set_vocabulary', 'inference_ov_detector',
+    'encode_vocabulary', 'resolve_vocabulary', 'parse_class_names',
+    'load_image', 'build_test_pipeline'
+]

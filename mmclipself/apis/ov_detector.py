@@ -1,0 +1,557 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""Open-vocabulary detection with F-ViT on any vocabulary.
+
+An F-ViT checkpoint stores neither the frozen CLIP tower (it is read from the
+tower's ``pretrained`` source) nor the vocabulary (a text-embedding file the
+config points to), so the same checkpoint detects any set of classes:
+
+.. code-block:: python
+
+    from mmclipself.apis import (inference_ov_detector, init_ov_detector,
+                                 set_vocabulary)
+
+    model = init_ov_detector(
+        'configs/fvit/fvit_eva-vitb16_ov-coco.py', 'fvit_coco.pth',
+        vocabulary=['cat', 'coffee cup', 'person'],
+        text_model='EVA02-B-16',
+        text_pretrained='open_clip://EVA02-B-16/merged2b_s8b_b131k')
+    result = inference_ov_detector(model, 'photo.jpg')  # a DetDataSample
+    set_vocabulary(model, 'data/text_embeddings/eva02-b16_lvis.pt')
+
+Free-text class names are encoded with the 63 ViLD prompts and a
+"background" entry (:func:`encode_vocabulary`, the same recipe as
+``tools/generate_text_embeddings.py``) into a cached ``.pt`` file. The text
+tower must be the one of the detector's CLIP (same embedding width).
+
+A custom vocabulary is a transfer test: every class counts as a base class
+(CLIP score fusion uses ``alpha`` for all of them), as in the CLIPSelf
+release's transfer heads.
+"""
+import copy
+import hashlib
+import json
+import logging
+import os
+import os.path as osp
+import tempfile
+from pathlib import Path
+from typing import List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmcv.transforms import Compose
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import MMLogger
+from mmengine.model.utils import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+
+from mmclipself.models.layers.text_embedding_classifier import (
+    BACKGROUND, load_text_embeddings)
+from mmclipself.registry import MODELS
+
+VocabularyType = Union[str, Path, Sequence[str], Mapping]
+ImagesType = Union[str, np.ndarray, Sequence[str], Sequence[np.ndarray]]
+
+#: Environment variable overriding the vocabulary cache directory.
+CACHE_ENV = 'MMCLIPSELF_CACHE'
+
+
+def default_cache_dir() -> str:
+    """Where encoded vocabularies are cached.
+
+    ``$MMCLIPSELF_CACHE/vocabularies`` if set, else
+    ``~/.cache/mmclipself/vocabularies``.
+    """
+    root = os.environ.get(CACHE_ENV) or osp.join(
+        osp.expanduser('~'), '.cache', 'mmclipself')
+    return osp.join(root, 'vocabularies')
+
+
+def parse_class_names(classes: Union[str, Sequence[str]]) -> List[str]:
+    """Clean a user's class list: ``'cat, coffee cup,person'`` or a list.
+
+    Args:
+        classes: Comma-separated names or a sequence of names.
+
+    Returns:
+        The stripped, non-empty names in their order.
+
+    Raises:
+        ValueError: No name is left, a name repeats, or a name is the
+            reserved ``'background'``.
+    """
+    if isinstance(classes, str):
+        classes = classes.split(',')
+    names = [str(c).strip() for c in classes]
+    names = [n for n in names if n]
+    if not names:
+        raise ValueError('the class list is empty: give at least one class '
+                         'name, e.g. "cat,coffee cup,person"')
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f'class names repeat: {repeated}')
+    if BACKGROUND in names:
+        raise ValueError(f'"{BACKGROUND}" is reserved for the classifier\'s '
+                         'background column; remove it from the classes')
+    return names
+
+
+def _file_fingerprint(path: Optional[str]) -> Optional[list]:
+    if path is None or not osp.isfile(path):
+        return None
+    stat = os.stat(path)
+    return [osp.abspath(path), stat.st_size, stat.st_mtime_ns]
+
+
+def _atomic_save(obj: dict, path: str) -> None:
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        suffix='.pt', dir=osp.dirname(osp.abspath(path)))
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def encode_vocabulary(class_names: Union[str, Sequence[str]],
+                      model_name: str,
+                      pretrained: str,
+                      device: str = 'cpu',
+                      out_file: Optional[str] = None,
+                      cache_dir: Optional[str] = None,
+                      batch_size: int = 8) -> str:
+    """Encode free-text class names into a vocabulary file for F-ViT.
+
+    Uses the recipe of ``tools/generate_text_embeddings.py --background``:
+    the 63 ViLD prompts ("This is ..." prefix), prompt-ensembled and
+    L2-normalised, plus a ``'background'`` entry last. The result is cached:
+    encoding the same names with the same text tower again reads the file.
+
+    Args:
+        class_names: Class names (a list or a comma-separated string).
+        model_name: open_clip model name of the detector's CLIP, e.g.
+            ``'EVA02-B-16'``.
+        pretrained: Its weights: a file or ``open_clip://MODEL/TAG``.
+        device: Where the text tower runs.
+        out_file: Where to write the ``.pt`` file; default: a file named by
+            a hash of the inputs in ``cache_dir``.
+        cache_dir: Defaults to :func:`default_cache_dir`.
+        batch_size: Classes encoded per forward.
+
+    Returns:
+        Path of the vocabulary file (``class_names``, ``embeddings``).
+
+    Raises:
+        ValueError: Empty or invalid class list, or no ``pretrained``.
+    """
+    names = parse_class_names(class_names)
+    if not pretrained:
+        raise ValueError(
+            'encode_vocabulary needs the text weights of the detector\'s '
+            'CLIP (pretrained=FILE or open_clip://MODEL/TAG)')
+    key = dict(
+        names=names,
+        model=model_name,
+        pretrained=pretrained,
+        weights=_file_fingerprint(pretrained),
+        templates='vild',
+        this_is=True)
+    digest = hashlib.sha1(json.dumps(key).encode()).hexdigest()[:16]
+    if out_file is None:
+        safe = ''.join(c if c.isalnum() or c in '-_.' else '_'
+                       for c in model_name)
+        out_file = osp.join(cache_dir or default_cache_dir(),
+                            f'{safe}_{len(names)}cls_{digest}.pt')
+        if osp.isfile(out_file):
+            try:
+                cached, _ = load_text_embeddings(out_file)
+                if cached == names + [BACKGROUND]:
+                    return out_file
+            except (ValueError, FileNotFoundError):
+                pass  # unreadable cache entry: encode again
+    import open_clip
+
+    from mmclipself.models.text import (VILD_TEMPLATES, build_text_model,
+                                        encode_class_names)
+    model = build_text_model(model_name, pretrained)
+    tokenizer = open_clip.get_tokenizer(model_name)
+    all_names = names + [BACKGROUND]
+    emb = encode_class_names(
+        model,
+        tokenizer,
+        all_names,
+        VILD_TEMPLATES,
+        this_is=True,
+        batch_size=batch_size,
+        device=device)
+    _atomic_save(
+        dict(
+            class_names=all_names,
+            embeddings=emb,
+            model=model_name,
+            pretrained=pretrained,
+            templates='vild',
+            this_is=True,
+            background=True), out_file)
+    return out_file
+
+
+def _vocabulary_from_mapping(vocabulary: Mapping,
+                             cache_dir: Optional[str]) -> str:
+    """Write an in-memory ``dict(class_names, embeddings)`` to the cache."""
+    if 'class_names' not in vocabulary or 'embeddings' not in vocabulary:
+        raise ValueError('an in-memory vocabulary must be a dict with '
+                         '"class_names" and "embeddings"')
+    names = list(vocabulary['class_names'])
+    emb = torch.as_tensor(vocabulary['embeddings']).detach().float().cpu()
+    h = hashlib.sha1(json.dumps(names).encode())
+    h.update(emb.numpy().tobytes())
+    path = osp.join(cache_dir or default_cache_dir(),
+                    f'memory_{len(names)}cls_{h.hexdigest()[:16]}.pt')
+    if not osp.isfile(path):
+        _atomic_save(dict(class_names=names, embeddings=emb), path)
+    return path
+
+
+def resolve_vocabulary(vocabulary: VocabularyType,
+                       text_model: Optional[str] = None,
+                       text_pretrained: Optional[str] = None,
+                       device: str = 'cpu',
+                       cache_dir: Optional[str] = None) -> str:
+    """Turn any vocabulary form into a vocabulary ``.pt`` file path.
+
+    Args:
+        vocabulary: A vocabulary file (``tools/generate_text_embeddings.py``
+            with ``--background``), a list of free-text class names (encoded
+            with ``text_model``) or a ``dict(class_names, embeddings)``.
+        text_model: open_clip model name for class names.
+        text_pretrained: Its weights.
+        device: Where the text tower runs.
+        cache_dir: See :func:`encode_vocabulary`.
+
+    Returns:
+        Path of an existing vocabulary file.
+
+    Raises:
+        FileNotFoundError: A vocabulary file that does not exist.
+        ValueError: Class names without a text model, or invalid input.
+    """
+    if isinstance(vocabulary, (str, Path)):
+        path = str(vocabulary)
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'vocabulary file not found: {path} (write one with '
+                'tools/generate_text_embeddings.py --background, or pass a '
+                'list of class names with a text model)')
+        return path
+    if isinstance(vocabulary, Mapping):
+        return _vocabulary_from_mapping(vocabulary, cache_dir)
+    names = parse_class_names(vocabulary)
+    if not text_model or not text_pretrained:
+        raise ValueError(
+            'free-text class names need the text tower of the detector\'s '
+            'CLIP: pass text_model (e.g. "EVA02-B-16") and text_pretrained '
+            '(e.g. "open_clip://EVA02-B-16/merged2b_s8b_b131k")')
+    return encode_vocabulary(
+        names, text_model, text_pretrained, device, cache_dir=cache_dir)
+
+
+def _vocabulary_names(path: str) -> List[str]:
+    names, _ = load_text_embeddings(path)
+    names = [n for n in names if n != BACKGROUND]
+    if not names:
+        raise ValueError(f'{path} holds no class besides "background"')
+    return names
+
+
+def _bbox_head_cfg(cfg: Config) -> ConfigDict:
+    try:
+        head = cfg.model.roi_head.bbox_head
+    except AttributeError:
+        head = None
+    if not isinstance(head, Mapping) or 'cls_predictor_cfg' not in head:
+        raise TypeError(
+            'not an open-vocabulary detector config: expected '
+            'model.roi_head.bbox_head.cls_predictor_cfg (an F-ViT config '
+            'such as configs/fvit/fvit_eva-vitb16_ov-coco.py)')
+    return head
+
+
+def _configure_vocabulary(cfg: Config, path: str) -> None:
+    """Point the config at ``path``: all classes base, sizes from the file."""
+    names = _vocabulary_names(path)
+    head = _bbox_head_cfg(cfg)
+    head.cls_predictor_cfg.embeddings = path
+    head.num_classes = None  # read from the file
+    head.base_classes = None  # transfer: every class is base
+    mask_head = cfg.model.roi_head.get('mask_head')
+    if mask_head is not None:
+        if not mask_head.get('class_agnostic', False):
+            raise ValueError('a class-specific mask head cannot change '
+                             'vocabulary; use class_agnostic=True')
+        mask_head.num_classes = len(names)
+
+
+def _sync_dataset_meta(model: nn.Module) -> List[str]:
+    names = list(model.roi_head.bbox_head.class_names)
+    # mmdet's visualiser and metrics label boxes with dataset_meta['classes']
+    model.dataset_meta = dict(classes=tuple(names), palette='random')
+    return names
+
+
+def _load_config(config: Union[str, Path, Config]) -> Config:
+    if isinstance(config, (str, Path)):
+        if not osp.isfile(str(config)):
+            raise FileNotFoundError(f'config not found: {config}')
+        return Config.fromfile(str(config))
+    if isinstance(config, Config):
+        return copy.deepcopy(config)
+    raise TypeError('config must be a file name or a Config, got '
+                    f'{type(config).__name__}')
+
+
+def _quiet_init_weights(model: nn.Module) -> None:
+    """``init_weights`` without MMEngine's per-parameter INFO lines."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
+def _is_remote(path: str) -> bool:
+    return '://' in path
+
+
+def init_ov_detector(config: Union[str, Path, Config],
+                     checkpoint: Optional[str] = None,
+                     vocabulary: Optional[VocabularyType] = None,
+                     device: str = 'cpu',
+                     cfg_options: Optional[dict] = None,
+                     text_model: Optional[str] = None,
+                     text_pretrained: Optional[str] = None,
+                     cache_dir: Optional[str] = None) -> nn.Module:
+    """Build an F-ViT detector on a vocabulary and load its checkpoint.
+
+    The vocabulary is written into the config (``cls_predictor_cfg``
+    ``embeddings``, ``num_classes=None``, ``base_classes=None``) before
+    the model is built, then the checkpoint is loaded strictly: it holds
+    neither the vocabulary nor the frozen CLIP tower, which is read from the
+    tower's ``pretrained`` source (weights file or open_clip cache).
+
+    Args:
+        config: Config file or :class:`Config` (not modified).
+        checkpoint: Detector checkpoint. ``None``: the CLIP tower is loaded
+            from ``pretrained`` and the detector layers are random.
+        vocabulary: ``None`` keeps the config's vocabulary (and its base /
+            novel split); otherwise see :func:`resolve_vocabulary`.
+        device: Device of the model.
+        cfg_options: Overrides merged into the config.
+        text_model: open_clip model name to encode class names.
+        text_pretrained: Its weights.
+        cache_dir: Cache of encoded vocabularies.
+
+    Returns:
+        The detector in eval mode, with ``cfg`` and ``dataset_meta``
+        (``classes`` = the vocabulary) set.
+
+    Raises:
+        FileNotFoundError: Missing config, checkpoint or vocabulary file.
+        RuntimeError: The checkpoint does not match the model (the message
+            lists the mismatched keys).
+    """
+    cfg = _load_config(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmclipself'))
+    head = _bbox_head_cfg(cfg)
+    if vocabulary is not None:
+        path = resolve_vocabulary(vocabulary, text_model, text_pretrained,
+                                  device, cache_dir)
+        _configure_vocabulary(cfg, path)
+    elif not head.cls_predictor_cfg.get('embeddings'):
+        raise ValueError('the config sets no vocabulary '
+                         '(cls_predictor_cfg.embeddings): pass vocabulary=')
+    if checkpoint is not None and not _is_remote(checkpoint) \
+            and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+
+    model = MODELS.build(cfg.model)
+    model = revert_sync_batchnorm(model)
+    if checkpoint is None:
+        _quiet_init_weights(model)  # the CLIP tower from `pretrained`
+    else:
+        try:
+            load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        except RuntimeError as e:
+            raise RuntimeError(
+                f'{checkpoint} does not match the detector of the config '
+                f'(same architecture and CLIP?): {e}') from e
+    _sync_dataset_meta(model)
+    model.cfg = cfg
+    model.to(device)
+    model.eval()
+    return model
+
+
+def set_vocabulary(model: nn.Module,
+                   vocabulary: VocabularyType,
+                   text_model: Optional[str] = None,
+                   text_pretrained: Optional[str] = None,
+                   cache_dir: Optional[str] = None) -> List[str]:
+    """Swap the vocabulary of a built F-ViT detector in place.
+
+    Rebuilds ``roi_head.bbox_head.fc_cls`` on the new text embeddings,
+    keeping its learned state (temperature, and the background embedding if
+    it is learned), sets ``bbox_head.num_classes``, makes every class a base
+    class (``class_weight``; the background weight is kept) and updates
+    ``model.dataset_meta`` and ``model.cfg``. The model is unchanged if the
+    vocabulary is rejected.
+
+    Args:
+        model: An F-ViT detector (e.g. from :func:`init_ov_detector`).
+        vocabulary: See :func:`resolve_vocabulary`.
+        text_model: open_clip model name to encode class names.
+        text_pretrained: Its weights.
+        cache_dir: Cache of encoded vocabularies.
+
+    Returns:
+        The new class names (background excluded).
+
+    Raises:
+        TypeError: Not an F-ViT detector.
+        ValueError: The embeddings do not fit the classifier, or the box
+            regressor / mask head is class-specific.
+    """
+    roi_head = getattr(model, 'roi_head', None)
+    head = getattr(roi_head, 'bbox_head', None)
+    old = getattr(head, 'fc_cls', None)
+    if old is None or not hasattr(old, 'text_embeddings'):
+        raise TypeError('set_vocabulary needs an F-ViT detector (roi_head.'
+                        'bbox_head.fc_cls a TextEmbeddingClassifier)')
+    if not head.reg_class_agnostic:
+        raise ValueError('a class-specific box regressor cannot change '
+                         'vocabulary (reg_class_agnostic=False)')
+    mask_head = getattr(roi_head, 'mask_head', None)
+    if mask_head is not None and not getattr(mask_head, 'class_agnostic',
+                                             False):
+        raise ValueError('a class-specific mask head cannot change '
+                         'vocabulary')
+    device = old.temperature.device
+    path = resolve_vocabulary(vocabulary, text_model, text_pretrained,
+                              str(device), cache_dir)
+    names = _vocabulary_names(path)
+    _, emb = load_text_embeddings(path)
+    if emb.size(1) != old.in_features:
+        raise ValueError(
+            f'{path} holds {emb.size(1)}-d embeddings but the detector '
+            f'classifies {old.in_features}-d box features: encode the '
+            'classes with the text tower of the detector\'s CLIP')
+    new = type(old)(
+        in_features=old.in_features,
+        out_features=len(names) + 1,
+        embeddings=path,
+        learn_background=isinstance(old.bg_embedding, nn.Parameter),
+        temperature=float(old.temperature.detach()),
+        learn_temperature=old.temperature.requires_grad,
+        test_temperature=old.test_temperature)
+    # learned state only (temperature, learned background): the vocabulary
+    # buffers are non-persistent
+    new.load_state_dict(old.state_dict(), strict=True)
+    new.to(device).train(old.training)
+
+    head.fc_cls = new
+    head.num_classes = len(names)
+    weight = torch.ones(len(names) + 1, device=head.class_weight.device)
+    weight[-1] = head.class_weight[-1]  # the background weight
+    head.class_weight = weight
+    if mask_head is not None:
+        mask_head.num_classes = len(names)
+    cfg = getattr(model, 'cfg', None)
+    if isinstance(cfg, Config):
+        _configure_vocabulary(cfg, path)
+    return _sync_dataset_meta(model)
+
+
+def load_image(path: str) -> np.ndarray:
+    """Read an image file as a BGR ``uint8`` array, with clear errors.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: The file is empty or not a decodable image.
+    """
+    import mmcv
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    if osp.getsize(path) == 0:
+        raise ValueError(f'image file is empty: {path}')
+    try:
+        img = mmcv.imread(path, flag='color', channel_order='bgr')
+    except Exception as e:  # noqa: BLE001 - decoder errors vary by backend
+        raise ValueError(f'cannot decode image {path}: {e}') from e
+    if img is None or img.size == 0:
+        raise ValueError(f'cannot decode image {path}: not an image file or '
+                         'corrupt')
+    return img
+
+
+def build_test_pipeline(cfg: Config, from_array: bool = False) -> Compose:
+    """The config's test pipeline for raw images (no annotations).
+
+    ``LoadAnnotations`` is dropped and, for arrays, the image loader becomes
+    MMDetection's ``LoadImageFromNDArray``. Transforms are resolved in the
+    test dataset's scope (``_scope_``), whatever the current default scope.
+    """
+    from mmdet.utils import get_test_pipeline_cfg
+    dataset = cfg.test_dataloader.dataset
+    while 'pipeline' not in dataset and 'dataset' in dataset:
+        dataset = dataset.dataset
+    scope = dataset.get('_scope_')
+    pipeline = []
+    for t in copy.deepcopy(get_test_pipeline_cfg(cfg)):
+        name = t['type'] if isinstance(t['type'], str) else ''
+        if name.split('.')[-1] == 'LoadAnnotations':
+            continue
+        if name.split('.')[-1] == 'LoadImageFromFile' and from_array:
+            t = dict(type='mmdet.LoadImageFromNDArray')
+        elif scope and name and '.' not in name:
+            t['type'] = f'{scope}.{name}'
+        pipeline.append(t)
+    return Compose(pipeline)
+
+
+def inference_ov_detector(model: nn.Module, imgs: ImagesType):
+    """Detect objects of the model's vocabulary in images.
+
+    MMDetection's :func:`mmdet.apis.inference_detector` with the config's
+    test pipeline for raw images (see :func:`build_test_pipeline`).
+
+    Args:
+        model: A detector from :func:`init_ov_detector`.
+        imgs: Image file(s) or BGR array(s), not mixed.
+
+    Returns:
+        A :class:`DetDataSample` (``pred_instances``: ``bboxes`` in original
+        image pixels, ``scores``, ``labels`` indexing
+        ``model.dataset_meta['classes']``), or a list for a list input.
+    """
+    from mmdet.apis import inference_detector
+    items = list(imgs) if isinstance(imgs, (list, tuple)) else [imgs]
+    if not items:
+        raise ValueError('no image given')
+    from_array = isinstance(items[0], np.ndarray)
+    if any(isinstance(i, np.ndarray) != from_array for i in items):
+        raise TypeError('give either image files or arrays, not both')
+    if not from_array:
+        for path in items:
+            if not osp.isfile(str(path)):
+                raise FileNotFoundError(f'image not found: {path}')
+    pipeline = build_test_pipeline(model.cfg, from_array)
+    return inference_detector(model, imgs, test_pipeline=pipeline)
