@@ -1,11 +1,11 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-from .ov_detector import (build_test_pipeline, encode_vocabulary,
-                          inference_ov_detector, init_ov_detector, load_image,
-                          parse_class_names, resolve_vocabulary,
-                          set_vocabulary)
+from .ov_detector import (build_test_pipeline, inference_ov_detector,
+                          init_ov_detector, load_image, set_vocabulary)
+from .vocabulary import (encode_vocabulary, parse_class_names,
+                         resolve_vocabulary, vocabulary_names)
 
 __all__ = [
     'init_ov_detector', 'set_vocabulary', 'inference_ov_detector',
     'encode_vocabulary', 'resolve_vocabulary', 'parse_class_names',
-    'load_image', 'build_test_pipeline'
+    'load_image', 'build_test_pipeline', 'vocabulary_names'
 ]

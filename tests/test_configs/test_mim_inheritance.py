@@ -104,3 +104,23 @@ def test_downstream_inherits_a_clipself_config(tmp_path):
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.train_dataloader.dataset.pipeline[1].type == \
         'RandomGridRegions'
+
+
+def test_downstream_fvit_config_swaps_the_vocabulary(tmp_path):
+    from tests.test_models.test_detectors._fvit import write_vocabulary
+    vocab = write_vocabulary(tmp_path / 'mine.pt', ['cat', 'dog'], dim=512)
+    path = tmp_path / 'my_fvit.py'
+    path.write_text(
+        textwrap.dedent(f"""
+        _base_ = 'mmclipself::fvit/fvit_eva-vitb16_ov-coco.py'
+        custom_imports = dict(imports=['mmclipself'],
+                              allow_failed_imports=False)
+        model = dict(roi_head=dict(bbox_head=dict(
+            cls_predictor_cfg=dict(embeddings={vocab!r}),
+            base_classes=None)))
+    """))
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.type == 'mmclipself.FViT'
+    assert cfg.model.roi_head.clip_fusion.temperature == 75.0
+    head = MODELS.build(dict(cfg.model.roi_head.bbox_head, _scope_='mmdet'))
+    assert head.class_names == ['cat', 'dog'] and head.num_classes == 2
