@@ -11,6 +11,9 @@ _base_ = [
 #   --model EVA02-B-16
 vocabulary = 'data/text_embeddings/eva02-b16_lvis.pt'
 model = dict(
+    # release OV-LVIS: SyncBN in the RPN's two shared convs
+    rpn_head=dict(
+        type='mmclipself.NormedRPNHead', norm_cfg={{_base_.norm_cfg}}),
     data_preprocessor=dict(pad_size_divisor=1024),
     roi_head=dict(
         bbox_head=dict(

@@ -11,6 +11,9 @@ _base_ = [
 #   --model EVA02-L-14-336
 vocabulary = 'data/text_embeddings/eva02-l14-336_lvis.pt'
 model = dict(
+    # release OV-LVIS: SyncBN in the RPN's two shared convs
+    rpn_head=dict(
+        type='mmclipself.NormedRPNHead', norm_cfg={{_base_.norm_cfg}}),
     roi_head=dict(
         bbox_head=dict(
             cls_predictor_cfg=dict(embeddings=vocabulary),

@@ -117,6 +117,9 @@ def test_config_builds(path, tmp_path):
     else:
         assert head.class_weight[-1] == pytest.approx(0.9)
         assert model.roi_head.with_mask
+    if 'ov-lvis' in name:  # release: SyncBN in the OV-LVIS RPN convs
+        assert type(model.rpn_head).__name__ == 'NormedRPNHead'
+        assert model.rpn_head.norm_cfg['type'] == 'SyncBN'
     del model
     gc.collect()
 

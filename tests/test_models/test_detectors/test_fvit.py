@@ -186,3 +186,48 @@ def test_fusion_needs_a_dense_clip_backbone(tmp_path):
             roi_head=dict(bbox_head=dict(fc_out_channels=8)))
     with pytest.raises(ValueError, match='unknown clip_fusion keys'):
         _build(tmp_path, roi_head=dict(clip_fusion=dict(gamma=1.)))
+
+
+def test_l14_geometry_with_float_strides_and_the_mask_head(tmp_path):
+    """Patch 14: levels at strides 3.5/7/14/28 (paper A.3) train and test."""
+    import numpy as np
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.model.utils import revert_sync_batchnorm
+
+    from mmclipself.models import EVA02CLIPViT
+    from tests.test_models.test_detectors._fvit import TINY_FVIT_EVA
+    arch = dict(TINY_FVIT_EVA, patch_size=14, img_size=56)
+    torch.save(
+        EVA02CLIPViT(arch=arch).tower().state_dict(), tmp_path / 't14.pth')
+    cfg = tiny_fvit_config(
+        'configs/fvit/fvit_eva-vitl14_ov-lvis.py',
+        str(tmp_path / 't14.pth'),
+        write_vocabulary(tmp_path / 'v.pt', NAMES),
+        base_classes=['person', 'spoon'])
+    m = cfg.model
+    m.backbone.clip.arch = arch
+    m.data_preprocessor.pad_size_divisor = 112
+    # the shipped L/14 strides, unchanged by tiny_fvit_config's patch-8 ones
+    m.rpn_head.anchor_generator.strides = [3.5, 7, 14, 28, 56]
+    for extractor in ('bbox_roi_extractor', 'mask_roi_extractor'):
+        m.roi_head[extractor].featmap_strides = [3.5, 7, 14, 28]
+    model = revert_sync_batchnorm(MODELS.build(m))
+    model.init_weights()
+    batch = _batch()
+    batch['inputs'] = [i[:, :112, :84] for i in batch['inputs']]
+    for s in batch['data_samples']:
+        s.set_metainfo(dict(img_shape=(112, 84), ori_shape=(112, 84)))
+        s.gt_instances.masks = BitmapMasks(
+            np.ones((2, 112, 84), np.uint8), 112, 84)
+    model.train()
+    data = model.data_preprocessor(copy.deepcopy(batch), True)
+    levels = model.extract_feat(data['inputs'])
+    assert [f.shape[-1] for f in levels] == [32, 16, 8, 4, 2]  # 112 / 3.5..
+    losses = model(**data, mode='loss')
+    assert {'loss_mask', 'loss_cls', 'loss_rpn_cls'} <= set(losses)
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(copy.deepcopy(batch), False)
+        pred = model(**data, mode='predict')[0].pred_instances
+    assert pred.masks.shape[1:] == (112, 84)
+    assert len(pred) > 0
