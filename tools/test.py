@@ -4,6 +4,7 @@
 Examples:
     python tools/test.py CONFIG CHECKPOINT
     tools/dist_test.sh CONFIG CHECKPOINT 8 --out results.pkl
+    python tools/test.py CONFIG CHECKPOINT --show-dir vis  # drawn boxes
     # no checkpoint: evaluate the model's own pretrained weights, e.g. the
     # original CLIP of a CLIPSelf config (paper Table 2, "original" rows)
     python tools/test.py configs/clipself/eva_vitb16_coco.py
@@ -39,6 +40,17 @@ def parse_args() -> argparse.Namespace:
         action=DictAction,
         help='override config entries, e.g. test_dataloader.batch_size=1')
     parser.add_argument(
+        '--show',
+        action='store_true',
+        help='show the predictions (configs with a visualization hook, '
+        'e.g. the F-ViT ones)')
+    parser.add_argument(
+        '--show-dir',
+        help='draw the predictions into this folder, relative to '
+        'WORK_DIR/TIMESTAMP')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds per --show')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
@@ -67,6 +79,18 @@ def main() -> None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+
+    if args.show or args.show_dir:
+        hook = cfg.get('default_hooks', {}).get('visualization')
+        if hook is None:
+            raise ValueError(
+                f'{args.config} has no default_hooks.visualization: --show '
+                'and --show-dir need one (configs/_base_/det_runtime.py)')
+        hook.draw = True
+        if args.show:
+            hook.update(show=True, wait_time=args.wait_time)
+        if args.show_dir:
+            hook.test_out_dir = args.show_dir
 
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

@@ -133,20 +133,28 @@ def test_ov_lvis_train_then_ours_and_mmdets_test_scripts_agree(tmp_path):
     cfg.dump(config)
     ckpt = str(tmp_path / 'work' / 'epoch_1.pth')
     runs = {}
-    for name, script in (('ours', osp.join(REPO, 'tools',
-                                           'test.py')), ('mmdet', MMDET_TEST)):
-        out = subprocess.run([
+    scripts = dict(ours=osp.join(REPO, 'tools', 'test.py'), mmdet=MMDET_TEST)
+    for name, script in scripts.items():
+        cmd = [
             sys.executable, '-m', 'mmclipself.run', script, config, ckpt,
             '--work-dir',
-            str(tmp_path / name)
-        ],
-                             cwd=str(tmp_path),
-                             capture_output=True,
-                             text=True,
-                             timeout=600)
+            str(tmp_path / name), '--show-dir', 'vis'
+        ]
+        out = subprocess.run(
+            cmd,
+            cwd=str(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=600)
         assert out.returncode == 0, out.stderr[-3000:]
         runs[name] = _metrics(out.stdout + out.stderr)
     for key in ('lvis/segm_APr', 'lvis/segm_AP', 'lvis/bbox_APr',
                 'lvis/segm_novel_ap50', 'lvis/segm_base_ap50'):
         assert key in runs['ours'], runs['ours']
     assert runs['ours'] == runs['mmdet']
+    # both drew the predictions with MMDetection's visualiser
+    for name in runs:
+        drawn = sorted(p.name for p in (tmp_path / name).glob('*/vis/*'))
+        assert drawn == [
+            '000000000001.jpg', '000000000002.jpg', '000000000003.jpg'
+        ], drawn
