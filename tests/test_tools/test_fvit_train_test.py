@@ -101,6 +101,17 @@ def test_ov_coco_train_and_test(tmp_path):
     ckpt = torch.load(tmp_path / 'work' / 'epoch_1.pth', weights_only=False)
     assert not any(k.startswith('backbone.clip.') for k in ckpt['state_dict'])
     assert not any('text_embeddings' in k for k in ckpt['state_dict'])
+    # resume from that small checkpoint: the tower is refilled from its
+    # pretrained source, optimizer and loop state come back
+    cfg.train_cfg.max_epochs = 2
+    cfg.resume = True
+    cfg.experiment_name = 'resumed'
+    resumed = Runner.from_cfg(cfg)
+    resumed.train()
+    assert resumed.epoch == 2 and resumed.iter == 2 * runner.iter
+    for k, v in tower.items():
+        assert torch.equal(resumed.model.backbone.clip.tower().state_dict()[k],
+                           v), k
 
 
 def _metrics(stdout):
