@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import List, Mapping, Optional, Sequence, Union
 
 import numpy as np
-import torch
 import torch.nn as nn
 from mmcv.transforms import Compose
 from mmengine.config import Config, ConfigDict
@@ -43,8 +42,6 @@ from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
-from mmclipself.models.layers.text_embedding_classifier import \
-    load_text_embeddings
 from mmclipself.registry import MODELS
 from .vocabulary import VocabularyType, resolve_vocabulary, vocabulary_names
 
@@ -226,34 +223,10 @@ def set_vocabulary(model: nn.Module,
                                              False):
         raise ValueError('a class-specific mask head cannot change '
                          'vocabulary')
-    device = old.temperature.device
     path = resolve_vocabulary(vocabulary, text_model, text_pretrained,
-                              str(device), cache_dir)
-    names = vocabulary_names(path)
-    _, emb = load_text_embeddings(path)
-    if emb.size(1) != old.in_features:
-        raise ValueError(
-            f'{path} holds {emb.size(1)}-d embeddings but the detector '
-            f'classifies {old.in_features}-d box features: encode the '
-            'classes with the text tower of the detector\'s CLIP')
-    new = type(old)(
-        in_features=old.in_features,
-        out_features=len(names) + 1,
-        embeddings=path,
-        learn_background=isinstance(old.bg_embedding, nn.Parameter),
-        temperature=float(old.temperature.detach()),
-        learn_temperature=old.temperature.requires_grad,
-        test_temperature=old.test_temperature)
-    # learned state only (temperature, learned background): the vocabulary
-    # buffers are non-persistent
-    new.load_state_dict(old.state_dict(), strict=True)
-    new.to(device).train(old.training)
-
-    head.fc_cls = new
-    head.num_classes = len(names)
-    weight = torch.ones(len(names) + 1, device=head.class_weight.device)
-    weight[-1] = head.class_weight[-1]  # the background weight
-    head.class_weight = weight
+                              str(old.temperature.device), cache_dir)
+    names = vocabulary_names(path)  # also rejects an empty vocabulary
+    head.set_vocabulary(path, base_classes=None)  # transfer: all base
     if mask_head is not None:
         mask_head.num_classes = len(names)
     cfg = getattr(model, 'cfg', None)

@@ -101,3 +101,20 @@ def test_fuse_clip_scores_is_the_geometric_ensemble():
     torch.testing.assert_close(fused, expected)
     with pytest.raises(ValueError, match='differ in shape'):
         fuse_clip_scores(det, clip[:, :2], base, 0.1, 0.8)
+
+
+def test_set_vocabulary_keeps_learned_state_and_background_weight(tmp_path):
+    head = _head(tmp_path, base_classes=['person'], bg_weight=0.6)
+    with torch.no_grad():
+        head.fc_cls.temperature.fill_(33.)
+    other = write_vocabulary(tmp_path / 'o.pt', ['dog', 'kite'], dim=8)
+    assert head.set_vocabulary(other) == ['dog', 'kite']
+    assert head.num_classes == 2 and head.fc_cls.temperature.item() == 33.
+    assert head.class_weight.tolist() == pytest.approx([1, 1, 0.6])
+    cls, _ = head(torch.randn(3, 4, 3, 3))
+    assert cls.shape == (3, 3)
+    fc = head.fc_cls
+    wide = write_vocabulary(tmp_path / 'w.pt', ['a'], dim=16)
+    with pytest.raises(ValueError, match='16-d'):
+        head.set_vocabulary(wide)
+    assert head.fc_cls is fc and head.num_classes == 2  # unchanged

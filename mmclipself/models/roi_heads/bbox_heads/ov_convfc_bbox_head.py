@@ -1,7 +1,8 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-from typing import Optional
+from typing import List, Optional
 
 import torch
+import torch.nn as nn
 from mmdet.models.roi_heads.bbox_heads import ConvFCBBoxHead
 from torch import Tensor
 
@@ -10,6 +11,11 @@ from mmclipself.utils.typing_utils import ConfigType
 from ...layers.text_embedding_classifier import (BACKGROUND,
                                                  load_text_embeddings)
 from ...utils.base_classes import BaseClassSpec, resolve_base_classes
+
+
+def _vocabulary_size(embeddings: str) -> int:
+    names, _ = load_text_embeddings(embeddings)
+    return len([n for n in names if n != BACKGROUND])
 
 
 @MODELS.register_module()
@@ -50,8 +56,7 @@ class OVConvFCBBoxHead(ConvFCBBoxHead):
             raise ValueError('cls_predictor_cfg needs an `embeddings` file '
                              '(the vocabulary)')
         if num_classes is None:
-            names, _ = load_text_embeddings(cls_predictor_cfg['embeddings'])
-            num_classes = len([n for n in names if n != BACKGROUND])
+            num_classes = _vocabulary_size(cls_predictor_cfg['embeddings'])
         if not kwargs.pop('with_cls', True):
             raise ValueError('OVConvFCBBoxHead always classifies')
         if kwargs.get('num_cls_convs', 0) or kwargs.get('num_cls_fcs', 0):
@@ -71,16 +76,62 @@ class OVConvFCBBoxHead(ConvFCBBoxHead):
             raise ValueError('OVConvFCBBoxHead needs a softmax loss_cls with '
                              'num_classes + 1 outputs')
         self.with_cls = True
-        self.fc_cls = MODELS.build(
+        self.fc_cls = self._build_classifier(cls_predictor_cfg)
+        # derived from the config, never stored: vocabularies stay swappable
+        self.register_buffer(
+            'class_weight',
+            self._class_weight(base_classes, bg_weight),
+            persistent=False)
+
+    def _build_classifier(self, cfg: ConfigType) -> nn.Module:
+        return MODELS.build(
             dict(
-                cls_predictor_cfg,
+                cfg,
                 in_features=self.cls_last_dim,
                 out_features=self.num_classes + 1))
+
+    def _class_weight(self, base_classes: BaseClassSpec,
+                      bg_weight: float) -> Tensor:
         base = resolve_base_classes(base_classes, self.fc_cls.class_names)
         weight = torch.tensor(base + [True], dtype=torch.float32)
         weight[-1] = bg_weight
-        # derived from the config, never stored: vocabularies stay swappable
-        self.register_buffer('class_weight', weight, persistent=False)
+        return weight
+
+    def set_vocabulary(self,
+                       embeddings: str,
+                       base_classes: BaseClassSpec = None) -> List[str]:
+        """Classify over another vocabulary file, in place.
+
+        The classifier is rebuilt from ``cls_predictor_cfg`` on the new
+        file and keeps its learned state (temperature, learned background);
+        the background weight is kept. The head is unchanged if the file is
+        rejected (missing, or of another embedding width).
+
+        Args:
+            embeddings: Vocabulary file of
+                ``tools/generate_text_embeddings.py``.
+            base_classes: The new base classes (``None``: all, the
+                release's transfer setting).
+
+        Returns:
+            The new class names, background excluded.
+        """
+        old = self.fc_cls
+        cfg = dict(self.cls_predictor_cfg, embeddings=embeddings)
+        num_classes = self.num_classes
+        self.num_classes = _vocabulary_size(embeddings)
+        try:
+            new = self._build_classifier(cfg)
+        except Exception:
+            self.num_classes = num_classes
+            raise
+        new.load_state_dict(old.state_dict(), strict=True)
+        self.fc_cls = new.to(old.temperature.device).train(old.training)
+        self.cls_predictor_cfg = cfg
+        self.class_weight = self._class_weight(
+            base_classes,
+            float(self.class_weight[-1])).to(self.class_weight.device)
+        return list(self.class_names)
 
     @property
     def class_names(self):
