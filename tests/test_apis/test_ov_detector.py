@@ -16,7 +16,7 @@ from mmclipself.apis import (encode_vocabulary, inference_ov_detector,
                              set_vocabulary)
 from mmclipself.models.text import build_text_model, encode_class_names
 from mmclipself.registry import MODELS
-from tests.test_models.test_detectors._fvit import (EMBED_DIM,
+from mmclipself.testing.fvit import (EMBED_DIM,
                                                     tiny_fvit_config,
                                                     write_tower,
                                                     write_vocabulary)

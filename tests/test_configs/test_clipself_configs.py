@@ -1,6 +1,5 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 """Every shipped config loads, stays shallow and builds what it declares."""
-import ast
 import glob
 import os.path as osp
 
@@ -8,26 +7,12 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from mmclipself.testing.configs import config_depth as _depth
 from mmclipself.datasets.class_names import get_class_names
 from mmclipself.registry import EVALUATOR, HOOKS, METRICS, MODELS, TRANSFORMS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'clipself', '*.py')))
-
-
-def _depth(path):
-    """Inheritance depth of a config file (0 for a primitive one)."""
-    tree = ast.parse(open(path).read())
-    bases = []
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                getattr(t, 'id', None) == '_base_' for t in node.targets):
-            value = ast.literal_eval(node.value)
-            bases = [value] if isinstance(value, str) else list(value)
-    return max([
-        1 + _depth(osp.normpath(osp.join(osp.dirname(path), b))) for b in bases
-    ],
-               default=0)
 
 
 def test_the_documented_configs_exist():

@@ -15,9 +15,9 @@ from mmengine.config import Config
 
 from mmclipself.datasets.class_names import get_class_names
 from mmclipself.registry import METRICS, MODELS, TRANSFORMS
-from tests.test_configs.test_clipself_configs import _depth
-from tests.test_models.test_backbones._tiny import TINY_EVA, TINY_OPENAI
-from tests.test_models.test_detectors._fvit import (write_lvis_base_json,
+from mmclipself.testing.configs import config_depth as _depth
+from mmclipself.testing.towers import TINY_EVA, TINY_OPENAI
+from mmclipself.testing.fvit import (write_lvis_base_json,
                                                     write_vocabulary)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -107,7 +107,7 @@ def test_downstream_inherits_a_clipself_config(tmp_path):
 
 
 def test_downstream_fvit_config_swaps_the_vocabulary(tmp_path):
-    from tests.test_models.test_detectors._fvit import write_vocabulary
+    from mmclipself.testing.fvit import write_vocabulary
     vocab = write_vocabulary(tmp_path / 'mine.pt', ['cat', 'dog'], dim=512)
     path = tmp_path / 'my_fvit.py'
     path.write_text(

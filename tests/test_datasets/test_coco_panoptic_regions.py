@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mmclipself.datasets import CocoPanopticRegionDataset
-from ._panoptic import write_tiny_panoptic
+from mmclipself.testing.panoptic import write_tiny_panoptic
 
 PIPELINE = [
     dict(type='LoadImageOrSkip'),

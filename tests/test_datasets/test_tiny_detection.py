@@ -6,7 +6,7 @@ import torch
 from mmcv.transforms import LoadImageFromFile
 
 from mmclipself.datasets.class_names import get_class_names
-from ._detection import (IMAGES, LVIS_CATEGORIES, SIZES, write_tiny_coco,
+from mmclipself.testing.detection import (IMAGES, LVIS_CATEGORIES, SIZES, write_tiny_coco,
                          write_tiny_lvis)
 
 

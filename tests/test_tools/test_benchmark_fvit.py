@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.test_models.test_detectors._fvit import (EMBED_DIM,
+from mmclipself.testing.fvit import (EMBED_DIM,
                                                     tiny_fvit_config,
                                                     write_tower,
                                                     write_vocabulary)

@@ -24,9 +24,9 @@ from mmengine.runner import Runner
 from mmclipself.datasets import ImageRegionDataset, build_ov_coco
 from mmclipself.models.backbones import CLIPViTPyramid
 from mmclipself.registry import MODELS
-from tests.test_configs.test_clipself_configs import _depth
-from tests.test_datasets._detection import SIZES, write_tiny_coco
-from tests.test_models.test_detectors._fvit import (IMAGE_SIZE, TINY_FVIT_EVA,
+from mmclipself.testing.configs import config_depth as _depth
+from mmclipself.testing.detection import SIZES, write_tiny_coco
+from mmclipself.testing.fvit import (IMAGE_SIZE, TINY_FVIT_EVA,
                                                     write_tower)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -18,8 +18,8 @@ from mmengine.runner import Runner
 
 from mmclipself.datasets import build_ov_coco, build_ov_lvis
 from mmclipself.datasets.class_names import get_class_names
-from tests.test_datasets._detection import write_tiny_coco, write_tiny_lvis
-from tests.test_models.test_detectors._fvit import (REPO, tiny_fvit_config,
+from mmclipself.testing.detection import write_tiny_coco, write_tiny_lvis
+from mmclipself.testing.fvit import (REPO, tiny_fvit_config,
                                                     write_tower,
                                                     write_vocabulary)
 

@@ -9,7 +9,7 @@ import torch
 
 from mmclipself.models import CLIPSelfDistiller
 from mmclipself.models.utils import blend_state_dicts
-from ..test_models.test_backbones._tiny import TINY_EVA, tiny_eva, tiny_openai
+from mmclipself.testing.towers import TINY_EVA, tiny_eva, tiny_openai
 from ..test_models.test_backbones.test_clip_checkpoints import _eva_clip_state
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

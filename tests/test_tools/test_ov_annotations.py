@@ -10,7 +10,7 @@ import pytest
 
 from mmclipself.datasets import build_ov_coco, build_ov_lvis, summarize_split
 from mmclipself.datasets.class_names import get_class_names
-from ..test_datasets._detection import write_tiny_coco, write_tiny_lvis
+from mmclipself.testing.detection import write_tiny_coco, write_tiny_lvis
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools' / 'dataset_converters'

@@ -14,7 +14,7 @@ import skimage.data
 import torch
 
 from mmclipself.registry import MODELS
-from tests.test_models.test_detectors._fvit import (EMBED_DIM,
+from mmclipself.testing.fvit import (EMBED_DIM,
                                                     tiny_fvit_config,
                                                     write_tower,
                                                     write_vocabulary)

@@ -12,7 +12,7 @@ from mmengine.structures import BaseDataElement
 
 from mmclipself.evaluation import RegionRecognitionMetric
 from mmclipself.models import CLIPSelfDistiller
-from ...test_datasets._panoptic import CATEGORIES, write_tiny_panoptic
+from mmclipself.testing.panoptic import CATEGORIES, write_tiny_panoptic
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -155,7 +155,7 @@ def test_tools_test_reports_region_recognition(tmp_path):
 def test_tools_test_without_checkpoint_uses_pretrained_weights(tmp_path):
     # e.g. the original CLIP of a config (paper Table 2 "original" rows):
     # the tower's pretrained file is loaded by init_weights, strictly
-    from ...test_models.test_backbones._tiny import TINY_EVA, tiny_eva
+    from mmclipself.testing.towers import TINY_EVA, tiny_eva
     data = write_tiny_panoptic(tmp_path / 'pan')
     emb = _embeddings(tmp_path / 'emb.pt', dim=16)
     tower = tiny_eva()

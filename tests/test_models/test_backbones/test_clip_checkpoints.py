@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from mmclipself.models import EVA02CLIPViT, OpenAICLIPViT
-from ._tiny import TINY_EVA, TINY_OPENAI, tiny_eva, tiny_openai
+from mmclipself.testing.towers import TINY_EVA, TINY_OPENAI, tiny_eva, tiny_openai
 
 # timm Eva name -> original EVA-CLIP name (reference facts §2)
 _EVA_CLIP_NAMES = [('attn.norm.', 'attn.inner_attn_ln.'),

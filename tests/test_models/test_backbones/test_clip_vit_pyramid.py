@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mmclipself.models import CLIPViTPyramid
-from ._tiny import TINY_EVA, TINY_OPENAI, tiny_eva
+from mmclipself.testing.towers import TINY_EVA, TINY_OPENAI, tiny_eva
 
 EVA = dict(type='EVA02CLIPViT', arch=TINY_EVA)
 BN = dict(type='BN')

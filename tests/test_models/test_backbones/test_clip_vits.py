@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ._tiny import tiny_eva, tiny_eva_fused_qkv, tiny_openai
+from mmclipself.testing.towers import tiny_eva, tiny_eva_fused_qkv, tiny_openai
 
 TOWERS = {'eva02': tiny_eva, 'openai': tiny_openai}
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mmclipself.models import EVA02CLIPViT
-from ._tiny import TINY_EVA
+from mmclipself.testing.towers import TINY_EVA
 
 
 def release_rope(n: int, head_dim: int = 64, ref: int = 16):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ._tiny import tiny_eva, tiny_openai
+from mmclipself.testing.towers import tiny_eva, tiny_openai
 
 TOWERS = {'eva02': tiny_eva, 'openai': tiny_openai}
 

@@ -9,7 +9,7 @@ from mmengine.structures import InstanceData
 from torchvision.ops import roi_align
 
 from mmclipself.registry import MODELS
-from tests.test_models.test_detectors._fvit import (tiny_fvit_config,
+from mmclipself.testing.fvit import (tiny_fvit_config,
                                                     write_tower,
                                                     write_vocabulary)
 
@@ -195,7 +195,7 @@ def test_l14_geometry_with_float_strides_and_the_mask_head(tmp_path):
     from mmengine.model.utils import revert_sync_batchnorm
 
     from mmclipself.models import EVA02CLIPViT
-    from tests.test_models.test_detectors._fvit import TINY_FVIT_EVA
+    from mmclipself.testing.fvit import TINY_FVIT_EVA
     arch = dict(TINY_FVIT_EVA, patch_size=14, img_size=56)
     torch.save(
         EVA02CLIPViT(arch=arch).tower().state_dict(), tmp_path / 't14.pth')

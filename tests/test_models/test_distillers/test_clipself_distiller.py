@@ -6,7 +6,7 @@ from mmengine.optim import build_optim_wrapper
 
 from mmclipself.datasets.transforms import PackRegionInputs, RandomGridRegions
 from mmclipself.models import CLIPSelfDistiller
-from ..test_backbones._tiny import TINY_EVA, TINY_OPENAI
+from mmclipself.testing.towers import TINY_EVA, TINY_OPENAI
 
 
 def _distiller(tower='eva'):

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from mmclipself.models import TextEmbeddingClassifier, load_text_embeddings
-from tests.test_models.test_detectors._fvit import write_vocabulary
+from mmclipself.testing.fvit import write_vocabulary
 
 NAMES = ['person', 'cat', 'cup']
 

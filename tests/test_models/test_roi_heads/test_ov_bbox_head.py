@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmclipself.models import OVConvFCBBoxHead, fuse_clip_scores
 from mmclipself.models.utils.base_classes import resolve_base_classes
 from mmclipself.registry import MODELS
-from tests.test_models.test_detectors._fvit import write_vocabulary
+from mmclipself.testing.fvit import write_vocabulary
 
 NAMES = ['person', 'cat', 'cup', 'spoon']
 

@@ -1,6 +1,5 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 """Tiny CLIP towers for CPU tests (random weights)."""
-from mmclipself.models import EVA02CLIPViT, OpenAICLIPViT
 
 #: A 3-block EVA02 with the EVA02-CLIP structure (SwiGLU + sub-LN, RoPE with
 #: a 16x16 reference grid as the release), 8x8 patches, 4x4 pretrain grid.
@@ -22,14 +21,19 @@ TINY_OPENAI = dict(
     image_size=32, patch_size=8, width=32, layers=3, heads=2, output_dim=16)
 
 
-def tiny_eva(**kwargs) -> EVA02CLIPViT:
+def tiny_eva(**kwargs):
+    """A random 3-block EVA02-CLIP-shaped tower."""
+    from mmclipself.models import EVA02CLIPViT
     return EVA02CLIPViT(arch=TINY_EVA, **kwargs)
 
 
-def tiny_openai(**kwargs) -> OpenAICLIPViT:
+def tiny_openai(**kwargs):
+    """A random 3-block OpenAI-CLIP-shaped tower."""
+    from mmclipself.models import OpenAICLIPViT
     return OpenAICLIPViT(arch=TINY_OPENAI, **kwargs)
 
 
-def tiny_eva_fused_qkv(**kwargs) -> EVA02CLIPViT:
+def tiny_eva_fused_qkv(**kwargs):
     """timm's fused-qkv EVA layout (q_bias/v_bias parameters)."""
+    from mmclipself.models import EVA02CLIPViT
     return EVA02CLIPViT(arch=dict(TINY_EVA, qkv_fused=True), **kwargs)

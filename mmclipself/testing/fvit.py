@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
-from tests.test_models.test_backbones._tiny import TINY_EVA
+from mmclipself.testing.towers import TINY_EVA
 
-REPO = osp.dirname(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+#: The repository root (tests run from an editable install).
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_FVIT_EVA = dict(TINY_EVA, depth=4)
 EMBED_DIM = 16  # TINY_EVA's CLIP embedding width
 IMAGE_SIZE = 128

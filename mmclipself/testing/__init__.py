@@ -1,0 +1,12 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""Shared helpers for tests and for users' own tests of mmclipself modules.
+
+- :mod:`.towers`: tiny random CLIP towers (EVA02 and OpenAI shaped);
+- :mod:`.fvit`: tiny F-ViT configs, tower and vocabulary files;
+- :mod:`.detection` / :mod:`.panoptic`: tiny COCO / LVIS / COCO-panoptic
+  sets written from real photos with hand-made annotations;
+- :mod:`.configs`: config inspection (inheritance depth).
+
+Submodules import heavy dependencies lazily; import them directly, e.g.
+``from mmclipself.testing.towers import tiny_eva``.
+"""
