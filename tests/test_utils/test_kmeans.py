@@ -31,6 +31,7 @@ def test_recovers_well_separated_directions():
         spherical_kmeans(feats, 61)
 
 
+@pytest.mark.slow  # the tool in a subprocess
 def test_visualisation_tool_writes_side_by_side_pngs(tmp_path):
     import skimage.data
     src = tmp_path / 'photos'

@@ -6,6 +6,11 @@ similarity; clusters covering fewer than ``--min-fraction`` of the pixels are
 dropped (black), as in the paper. Each output PNG shows the picture and its
 clusters side by side.
 
+The tower sees the picture as in CLIPSelf training
+(:class:`CLIPSelfDataPreprocessor`): the longest side resized to ``--size``,
+CLIP mean/std, zero padding at the bottom/right to a ``--size`` square. Only
+the map cells that cover the picture are clustered.
+
 Examples:
     python tools/analysis/visualize_kmeans.py photos/ out/ \\
         --arch eva02-b16 --pretrained epoch_6_student_blend0.7.pth
@@ -13,6 +18,7 @@ Examples:
         --pretrained open_clip://ViT-B-16-quickgelu/openai --size 672
 """
 import argparse
+import math
 import os
 import os.path as osp
 
@@ -23,7 +29,7 @@ from PIL import Image
 
 from mmclipself.datasets.image_region_dataset import IMG_EXTENSIONS
 from mmclipself.models import EVA02CLIPViT, OpenAICLIPViT
-from mmclipself.models.data_preprocessors import CLIP_MEAN, CLIP_STD
+from mmclipself.models.data_preprocessors import CLIPSelfDataPreprocessor
 from mmclipself.utils.kmeans import spherical_kmeans
 
 
@@ -46,7 +52,8 @@ def parse_args() -> argparse.Namespace:
         '--size',
         type=int,
         default=1024,
-        help='longest side of the input (a multiple of the patch)')
+        help='longest side of the picture and side of the padded square '
+        'input (a multiple of the patch)')
     p.add_argument('--k', type=int, default=8, help='number of clusters')
     p.add_argument('--min-fraction', type=float, default=0.01)
     p.add_argument(
@@ -62,26 +69,34 @@ def palette(k: int) -> np.ndarray:
 @torch.no_grad()
 def cluster_image(tower, img: Image.Image, size: int, k: int,
                   min_fraction: float, device: str) -> np.ndarray:
-    """Cluster map of one picture as an RGB array of the picture's size."""
+    """Cluster map of one picture as an RGB array of the picture's size.
+
+    The picture is resized and zero-padded to a ``size`` square as in
+    training; the dense map is cropped back to the cells covering it.
+    """
     p = tower.patch_size
+    if size % p:
+        raise ValueError(f'--size {size} is not a multiple of the patch '
+                         f'size {p}')
     w, h = img.size
-    scale = size / max(w, h)
-    nw = max(p, round(w * scale / p) * p)
-    nh = max(p, round(h * scale / p) * p)
-    x = torch.from_numpy(
-        np.asarray(img.convert('RGB').resize(
-            (nw, nh), Image.BICUBIC))).permute(2, 0, 1).float() / 255
-    x = (x - torch.tensor(CLIP_MEAN)[:, None, None]
-         ) / torch.tensor(CLIP_STD)[:, None, None]
-    dense = tower.forward_dense(x[None].to(device))[0]  # (D, h, w)
-    d, fh, fw = dense.shape
+    rgb = torch.from_numpy(np.array(img.convert('RGB'))).permute(2, 0, 1)
+    prep = CLIPSelfDataPreprocessor(student_size=size, bgr_to_rgb=False)
+    x, [(sx, sy)] = prep.student_batch([rgb])
+    nh, nw = round(h * sy), round(w * sx)  # the picture inside the square
+    dense = tower.forward_dense(x.to(device))[0]  # (D, size/p, size/p)
+    fh, fw = math.ceil(nh / p), math.ceil(nw / p)
+    dense = dense[:, :fh, :fw]
+    d = dense.shape[0]
     labels, _ = spherical_kmeans(dense.reshape(d, -1).T, min(k, fh * fw))
     counts = torch.bincount(labels, minlength=k)
     colours = torch.from_numpy(palette(k)).to(labels.device)
     colours[counts < min_fraction * labels.numel()] = 0
-    rgb = colours[labels].reshape(fh, fw, 3).permute(2, 0, 1)[None].float()
-    rgb = F.interpolate(rgb, size=(h, w), mode='nearest')[0]
-    return rgb.permute(1, 2, 0).byte().cpu().numpy()
+    cells = colours[labels].reshape(fh, fw, 3).permute(2, 0, 1)[None]
+    # cells -> pixels of the resized picture -> pixels of the picture
+    cells = cells.repeat_interleave(p, 2).repeat_interleave(p, 3)
+    cells = cells[..., :nh, :nw].float()
+    cells = F.interpolate(cells, size=(h, w), mode='nearest')[0]
+    return cells.permute(1, 2, 0).byte().cpu().numpy()
 
 
 def main() -> None:

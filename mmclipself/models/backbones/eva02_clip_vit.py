@@ -4,6 +4,7 @@ from typing import Dict, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 from mmclipself.registry import MODELS
@@ -35,8 +36,9 @@ class EVA02CLIPViT(BaseCLIPViT):
             strict.
         cache_dir: open_clip download cache for ``open_clip://`` sources.
         **kwargs: :class:`BaseCLIPViT` arguments (``out_type``,
-            ``out_indices``, ``train_blocks``, ``with_cp``,
-            ``normalize_dense``, ``init_cfg``).
+            ``out_indices``, ``train_blocks``, ``train_patterns``,
+            ``with_cp``, ``normalize_dense``, ``window_attn``,
+            ``init_cfg``).
     """
 
     arch_zoo = {
@@ -145,6 +147,65 @@ class EVA02CLIPViT(BaseCLIPViT):
         if blk.gamma_2 is not None:
             y = blk.gamma_2 * y
         return x + y
+
+    def _extra_block(self,
+                     index: int,
+                     x: Tensor,
+                     extra: Tensor,
+                     mask: Tensor,
+                     rope=None) -> Tensor:
+        # EvaBlock.forward / EvaAttention.forward with the queries taken
+        # from ``extra`` and the keys/values from the image tokens ``x``
+        from timm.layers import apply_rot_embed_cat
+        from timm.models.eva import EvaAttention
+        blk = self.trunk.blocks[index]
+        attn = blk.attn
+        if not isinstance(attn, EvaAttention):
+            raise NotImplementedError(
+                'extra tokens support timm EvaAttention blocks, got '
+                f'{type(attn).__name__}')
+        hx, he = blk.norm1(x), blk.norm1(extra)
+        if attn.qkv is not None:  # fused layout: slices of the weight
+            dim = attn.qkv.weight.shape[0] // 3
+            w_q, w_k, w_v = attn.qkv.weight.split(dim)
+            b_q = b_k = b_v = None
+            if attn.q_bias is not None:
+                b_q, b_k, b_v = attn.q_bias, attn.k_bias, attn.v_bias
+            q = F.linear(he, w_q, b_q)
+            k, v = F.linear(hx, w_k, b_k), F.linear(hx, w_v, b_v)
+        else:
+            q, k, v = attn.q_proj(he), attn.k_proj(hx), attn.v_proj(hx)
+
+        def heads(t):
+            return t.reshape(t.shape[0], t.shape[1], attn.num_heads,
+                             -1).transpose(1, 2)
+
+        q, k, v = attn.q_norm(heads(q)), attn.k_norm(heads(k)), heads(v)
+        if rope is not None:  # the image keys as the block rotates them
+            npt = attn.num_prefix_tokens
+            half = getattr(attn, 'rotate_half', False)
+            k = torch.cat([
+                k[:, :, :npt],
+                apply_rot_embed_cat(k[:, :, npt:], rope, half=half)
+            ],
+                          dim=2).type_as(v)
+        y = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=mask,
+            dropout_p=attn.attn_drop.p if self.training else 0.)
+        y = attn.norm(y.transpose(1, 2).reshape(*extra.shape[:2], -1))
+        if attn.gate is not None:
+            y = y * attn.gate(he).sigmoid()
+        y = attn.proj_drop(attn.proj(y))
+        if blk.gamma_1 is not None:
+            y = blk.gamma_1 * y
+        extra = extra + blk.drop_path1(y)
+        y = blk.mlp(blk.norm2(extra))
+        if blk.gamma_2 is not None:
+            y = blk.gamma_2 * y
+        return extra + blk.drop_path2(y)
 
     def _final_norm(self, x: Tensor) -> Tensor:
         return self.trunk.fc_norm(self.trunk.norm(x))

@@ -3,11 +3,10 @@ from typing import Dict, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 
 from mmclipself.registry import MODELS
-from ..layers import resize_pos_embed
+from ..layers import resize_pos_embed, split_packed_attention, split_qkv_keys
 from ..utils.clip_checkpoint import strip_prefix
 from .base_clip_vit import BaseCLIPViT
 
@@ -19,10 +18,18 @@ class OpenAICLIPViT(BaseCLIPViT):
     The tower is open_clip's module with QuickGELU (OpenAI's activation), so
     OpenAI, open_clip and CLIPSelf checkpoints load with their own key
     names. The forward is ours: position embeddings are resized for any grid
-    (bicubic, no antialias, as the CLIPSelf release), attention is
-    ``nn.MultiheadAttention`` (PyTorch's fused SDPA path) and the last block
-    can run value-only for the dense map (paper §3.1): ``v`` is the value
-    slice of the packed in-projection followed by the output projection.
+    (bicubic, no antialias, as the CLIPSelf release) and the last block can
+    run value-only for the dense map (paper §3.1): ``v_proj`` followed by
+    the output projection.
+
+    Every block's ``nn.MultiheadAttention`` is replaced by
+    :class:`SplitQKVAttention` (same numbers, SDPA) with separate
+    ``attn.q_proj``, ``attn.k_proj``, ``attn.v_proj`` and ``attn.out_proj``,
+    so q, k and v can train separately (Cat-Seg tunes only q and v,
+    segmentation facts §2.1). Files with open_clip's packed
+    ``attn.in_proj_weight``/``in_proj_bias`` (OpenAI, open_clip, CLIPSelf,
+    older mmclipself checkpoints) load strictly; :func:`tower_to_open_clip`
+    packs them back on export.
 
     Args:
         arch: ``'vit-b16'``, ``'vit-l14'``, ``'vit-l14-336'`` or a dict with
@@ -81,6 +88,7 @@ class OpenAICLIPViT(BaseCLIPViT):
             mlp_ratio=spec.get('mlp_ratio', 4.0),
             output_dim=spec['output_dim'],
             act_layer=QuickGELU)
+        split_packed_attention(self.visual.transformer)
         self._grid = (spec['image_size'] // spec['patch_size'], ) * 2
         self._patch = spec['patch_size']
         self.arch = arch
@@ -124,14 +132,17 @@ class OpenAICLIPViT(BaseCLIPViT):
 
     def _value_only_block(self, x: Tensor) -> Tensor:
         blk = self.visual.transformer.resblocks[-1]
-        attn = blk.attn
-        width = x.shape[-1]
-        w_v = attn.in_proj_weight[2 * width:]
-        b_v = None if attn.in_proj_bias is None else \
-            attn.in_proj_bias[2 * width:]
-        v = F.linear(blk.ln_1(x), w_v, b_v)
-        x = x + blk.ls_1(attn.out_proj(v))
+        v = blk.attn.v_proj(blk.ln_1(x))
+        x = x + blk.ls_1(blk.attn.out_proj(v))
         return x + blk.ls_2(blk.mlp(blk.ln_2(x)))
+
+    def _extra_block(self, index: int, x: Tensor, extra: Tensor,
+                     mask: Tensor) -> Tensor:
+        blk = self.visual.transformer.resblocks[index]
+        kv = blk.ln_1(x)
+        y = blk.attn.attend(blk.ln_1(extra), kv, kv, mask)
+        extra = extra + blk.ls_1(y)
+        return extra + blk.ls_2(blk.mlp(blk.ln_2(extra)))
 
     def _final_norm(self, x: Tensor) -> Tensor:
         return self.visual.ln_post(x)
@@ -144,10 +155,14 @@ class OpenAICLIPViT(BaseCLIPViT):
     # ------------------------------------------------------------------
     def convert_state_dict(self, state: Dict[str, Tensor],
                            source: str) -> Dict[str, Tensor]:
-        """Keep the image-tower keys of OpenAI/open_clip/CLIPSelf files."""
+        """Keep the image-tower keys of OpenAI/open_clip/CLIPSelf files.
+
+        Packed ``attn.in_proj_{weight,bias}`` are split into
+        ``attn.{q,k,v}_proj``.
+        """
         if any(k.startswith('visual.') for k in state):
-            return strip_prefix(state, 'visual.')
+            return split_qkv_keys(strip_prefix(state, 'visual.'))
         if 'conv1.weight' in state:
-            return dict(state)
+            return split_qkv_keys(state)
         raise KeyError(f'{source}: not an OpenAI CLIP ViT checkpoint; first '
                        f'keys: {list(state)[:5]}')

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from mmclipself.models import EVA02CLIPViT, OpenAICLIPViT
-from mmclipself.testing.towers import TINY_EVA, TINY_OPENAI, tiny_eva, tiny_openai
+from mmclipself.testing.towers import (TINY_EVA, TINY_OPENAI, tiny_eva,
+                                       tiny_openai)
 
 # timm Eva name -> original EVA-CLIP name (reference facts §2)
 _EVA_CLIP_NAMES = [('attn.norm.', 'attn.inner_attn_ln.'),
@@ -170,6 +171,7 @@ def test_open_clip_tags():
             pretrained='open_clip://EVA02-B-16/no_such_tag').init_weights()
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_open_clip_tag_without_network_fails_clearly(tmp_path):
     # A real tag with no network and no cache: a clear error naming the tag.
     # HF_HUB_OFFLINE must be set before huggingface_hub is imported, hence a
