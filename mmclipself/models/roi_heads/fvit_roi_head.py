@@ -1,7 +1,6 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 from typing import List, Optional, Tuple
 
-import torch.nn.functional as F
 from mmdet.models.layers import multiclass_nms
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.utils import empty_instances
@@ -10,10 +9,9 @@ from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import InstanceList
 from mmengine.structures import InstanceData
 from torch import Tensor
-from torchvision.ops import roi_align
 
 from mmclipself.registry import MODELS
-from .score_fusion import fuse_clip_scores
+from ..layers import DenseRoIPool, fuse_clip_scores
 
 
 @MODELS.register_module()
@@ -22,8 +20,11 @@ class FViTRoIHead(StandardRoIHead):
 
     Training is MMDetection's :class:`StandardRoIHead` with an
     :class:`OVConvFCBBoxHead`. At test time each proposal is also classified
-    by CLIP: RoIAlign 1x1 on the dense CLIP map, L2-normalised, compared with
-    the same text embeddings at temperature ``clip_fusion['temperature']``.
+    by CLIP: RoIAlign 1x1 on the dense CLIP map (:class:`DenseRoIPool`, the
+    release's convention: ``aligned=True``, stride = the tower's patch size,
+    here derived from the padded input and map shapes), L2-normalised,
+    compared with the same text embeddings at temperature
+    ``clip_fusion['temperature']``.
     Both softmax scores are fused geometrically (:func:`fuse_clip_scores`)
     before MMDetection's multi-class NMS. Follows F-VLM and the CLIPSelf
     release; its values per setting (reference facts §1):
@@ -51,6 +52,8 @@ class FViTRoIHead(StandardRoIHead):
                                  '; expected temperature, alpha, beta')
             clip_fusion = dict(
                 dict(temperature=50., alpha=0.1, beta=0.6), **clip_fusion)
+            # no patch size here: derived from input shape / map shape
+            self.clip_roi_pool = DenseRoIPool(normalize=True)
         self.clip_fusion = clip_fusion
 
     @property
@@ -66,12 +69,10 @@ class FViTRoIHead(StandardRoIHead):
             clip_dense: ``(B, D, h, w)`` dense CLIP map of the padded batch.
             rois: ``(K, 5)`` boxes ``(batch index, x1, y1, x2, y2)`` in
                 input pixels.
-            input_shape: ``(H, W)`` of the padded batch.
+            input_shape: ``(H, W)`` of the padded batch (a multiple of the
+                tower's patch size, which it gives as ``H / h``).
         """
-        scale = clip_dense.size(-1) / input_shape[1]
-        feats = roi_align(
-            clip_dense.float(), rois.float(), (1, 1), spatial_scale=scale)
-        feats = F.normalize(feats.flatten(1), dim=-1)
+        feats = self.clip_roi_pool(clip_dense, rois, input_shape)
         text = self.bbox_head.fc_cls.embeddings().float()
         logits = self.clip_fusion['temperature'] * feats @ text.t()
         return logits.softmax(dim=-1)
