@@ -6,23 +6,25 @@ Examples:
     python tools/generate_text_embeddings.py --dataset coco65 --background \\
         --model EVA02-B-16 --pretrained EVA02_CLIP_B_psz16_s8B.pt \\
         --out data/embeddings/coco65_eva02-b16.pt
-    # any vocabulary: one class name per line
+    # any vocabulary: one class per line ("building, edifice": synonyms)
     python tools/generate_text_embeddings.py --classes my_classes.txt \\
         --model ViT-B-16-quickgelu \\
         --pretrained open_clip://ViT-B-16-quickgelu/openai --out mine.pt
 
-The file holds ``class_names`` (the background entry last if asked),
-``embeddings`` (C x D, L2-normalised, float32) and how they were made.
+The file (see :mod:`mmclipself.vocab.file_format`) holds ``class_names``
+(the background entry last if asked), ``embeddings`` (C x D, prompt
+ensemble, L2-normalised), ``per_template`` (C x P x D) and how they were
+made: model, weights, templates, name clean-up rule.
 """
 import argparse
-import os
-import os.path as osp
 
 import torch
 
-from mmclipself.datasets.class_names import get_class_names, list_vocabularies
-from mmclipself.models.text import (TEMPLATES, build_text_model,
-                                    encode_class_names)
+from mmclipself.models.text import build_text_model
+from mmclipself.vocab import (BACKGROUND, CLEAN_RULES, TEMPLATES, default_rule,
+                              embed_class_names, get_class_names,
+                              list_vocabularies, read_class_file,
+                              save_vocabulary)
 
 
 def parse_args() -> argparse.Namespace:
@@ -32,7 +34,9 @@ def parse_args() -> argparse.Namespace:
         '--dataset',
         choices=list_vocabularies(),
         help='a known benchmark vocabulary')
-    src.add_argument('--classes', help='text file, one class name per line')
+    src.add_argument(
+        '--classes',
+        help='text file, one class per line (comma-separated synonyms)')
     p.add_argument(
         '--model', required=True, help='open_clip model name, e.g. EVA02-B-16')
     p.add_argument(
@@ -50,6 +54,12 @@ def parse_args() -> argparse.Namespace:
         default='vild',
         help='prompt ensemble (vild: the 63 ViLD prompts)')
     p.add_argument(
+        '--rule',
+        choices=sorted(CLEAN_RULES),
+        help='class-name clean-up (default: panoptic for --dataset '
+        'coco_panoptic, else release: "_" -> space, "/" -> " or ", lower '
+        'case)')
+    p.add_argument(
         '--no-this-is',
         action='store_true',
         help='do not prefix prompts with "This is"')
@@ -57,6 +67,10 @@ def parse_args() -> argparse.Namespace:
         '--background',
         action='store_true',
         help='append a "background" entry (F-ViT classifier)')
+    p.add_argument(
+        '--no-per-template',
+        action='store_true',
+        help='store only the prompt-ensembled embeddings (smaller file)')
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -69,40 +83,27 @@ def main() -> None:
     if args.dataset:
         names = list(get_class_names(args.dataset))
     else:
-        if not osp.isfile(args.classes):
-            raise FileNotFoundError(f'class list not found: {args.classes}')
-        with open(args.classes) as f:
-            names = [line.strip() for line in f if line.strip()]
-        if not names:
-            raise ValueError(f'{args.classes} lists no class name')
+        names = read_class_file(args.classes)
     if args.background:
-        names.append('background')
+        names.append(BACKGROUND)
+    rule = args.rule or default_rule(args.dataset)
     import open_clip
     if args.model_config:
         open_clip.add_model_config(args.model_config)
     model = build_text_model(args.model, args.pretrained, args.cache_dir)
-    tokenizer = open_clip.get_tokenizer(args.model)
     print(f'encoding {len(names)} classes x {len(TEMPLATES[args.templates])}'
-          f' prompts with the {args.model} text tower on {args.device}')
-    emb = encode_class_names(
+          f' prompts with the {args.model} text tower on {args.device} '
+          f'(name clean-up: {rule})')
+    vocab = embed_class_names(
         model,
-        tokenizer,
         names,
-        TEMPLATES[args.templates],
+        templates=args.templates,
+        rule=rule,
         this_is=not args.no_this_is,
         batch_size=args.batch_size,
         device=args.device)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    torch.save(
-        dict(
-            class_names=names,
-            embeddings=emb,
-            model=args.model,
-            pretrained=args.pretrained,
-            templates=args.templates,
-            this_is=not args.no_this_is,
-            background=args.background), args.out)
-    print(f'wrote {tuple(emb.shape)} embeddings to {args.out}')
+    save_vocabulary(vocab, args.out, per_template=not args.no_per_template)
+    print(f'wrote {tuple(vocab.embeddings.shape)} embeddings to {args.out}')
 
 
 if __name__ == '__main__':

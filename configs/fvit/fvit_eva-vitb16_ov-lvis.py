@@ -18,10 +18,11 @@ model = dict(
     roi_head=dict(
         bbox_head=dict(
             cls_predictor_cfg=dict(embeddings=vocabulary),
-            # categories with images in the base-only training file: the
+            # categories with images in the base-only training file (its
+            # small category-only copy, written by build_ov_lvis.py): the
             # 337 rare ones have none and get no gradient (release)
             base_classes='data/lvis_v1/annotations/'
-            'lvis_v1_train_seen_1203_cat.json',
+            'lvis_v1_train_seen_1203_cat_categories.json',
             bg_weight=0.9),  # release: background weight 0.9 on OV-LVIS
         # release OV-LVIS ViT-B/16 fusion
         clip_fusion=dict(temperature=50.0, alpha=0.1, beta=0.6),

@@ -17,8 +17,10 @@ model = dict(
     roi_head=dict(
         bbox_head=dict(
             cls_predictor_cfg=dict(embeddings=vocabulary),
+            # rare classes: no image in the category-only copy of the
+            # base-only training file (build_ov_lvis.py), no gradient
             base_classes='data/lvis_v1/annotations/'
-            'lvis_v1_train_seen_1203_cat.json',
+            'lvis_v1_train_seen_1203_cat_categories.json',
             bg_weight=0.9),  # release, OV-LVIS
         # release OV-LVIS ViT-L/14 fusion; its config notes that beta
         # 0.6-0.8 raises APr

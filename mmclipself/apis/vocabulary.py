@@ -1,39 +1,33 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 """Vocabularies for open-vocabulary detection: files, dicts or free text.
 
-Free-text class names are encoded with the 63 ViLD prompts and a
-"background" entry (the recipe of ``tools/generate_text_embeddings.py``)
-by the text tower of the detector's CLIP, into a cached ``.pt`` file that
+Thin wrappers around :mod:`mmclipself.vocab`: free-text class names are
+encoded with the 63 ViLD prompts and a "background" entry (the recipe of
+``tools/generate_text_embeddings.py --background``) by the text tower of the
+detector's CLIP (:class:`~mmclipself.models.CLIPTextEncoder`) into a
+vocabulary file cached in ``$MMCLIPSELF_CACHE/vocabularies``, which
 :class:`~mmclipself.models.TextEmbeddingClassifier` reads.
 """
 import hashlib
 import json
-import os
 import os.path as osp
-import tempfile
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence, Union
 
 import torch
 
-from mmclipself.models.layers.text_embedding_classifier import (
-    BACKGROUND, load_text_embeddings)
+from mmclipself.vocab import (BACKGROUND, CACHE_ENV, Vocabulary,
+                              cached_vocabulary_path, default_cache_dir,
+                              embed_class_names, file_fingerprint,
+                              load_vocabulary, save_vocabulary,
+                              vocabulary_from_dict)
 
 VocabularyType = Union[str, Path, Sequence[str], Mapping]
 
-#: Environment variable overriding the vocabulary cache directory.
-CACHE_ENV = 'MMCLIPSELF_CACHE'
-
-
-def default_cache_dir() -> str:
-    """Where encoded vocabularies are cached.
-
-    ``$MMCLIPSELF_CACHE/vocabularies`` if set, else
-    ``~/.cache/mmclipself/vocabularies``.
-    """
-    root = os.environ.get(CACHE_ENV) or osp.join(
-        osp.expanduser('~'), '.cache', 'mmclipself')
-    return osp.join(root, 'vocabularies')
+__all__ = [
+    'VocabularyType', 'CACHE_ENV', 'default_cache_dir', 'parse_class_names',
+    'encode_vocabulary', 'resolve_vocabulary', 'vocabulary_names'
+]
 
 
 def parse_class_names(classes: Union[str, Sequence[str]]) -> List[str]:
@@ -65,26 +59,6 @@ def parse_class_names(classes: Union[str, Sequence[str]]) -> List[str]:
     return names
 
 
-def _file_fingerprint(path: Optional[str]) -> Optional[list]:
-    if path is None or not osp.isfile(path):
-        return None
-    stat = os.stat(path)
-    return [osp.abspath(path), stat.st_size, stat.st_mtime_ns]
-
-
-def _atomic_save(obj: dict, path: str) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        suffix='.pt', dir=osp.dirname(osp.abspath(path)))
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def encode_vocabulary(class_names: Union[str, Sequence[str]],
                       model_name: str,
                       pretrained: str,
@@ -95,8 +69,9 @@ def encode_vocabulary(class_names: Union[str, Sequence[str]],
     """Encode free-text class names into a vocabulary file for F-ViT.
 
     Uses the recipe of ``tools/generate_text_embeddings.py --background``:
-    the 63 ViLD prompts ("This is ..." prefix), prompt-ensembled and
-    L2-normalised, plus a ``'background'`` entry last. The result is cached:
+    the 63 ViLD prompts ("This is ..." prefix), the release's name
+    clean-up, prompt-ensembled and L2-normalised (per-template embeddings
+    kept), plus a ``'background'`` entry last. The result is cached:
     encoding the same names with the same text tower again reads the file.
 
     Args:
@@ -107,11 +82,11 @@ def encode_vocabulary(class_names: Union[str, Sequence[str]],
         device: Where the text tower runs.
         out_file: Where to write the ``.pt`` file; default: a file named by
             a hash of the inputs in ``cache_dir``.
-        cache_dir: Defaults to :func:`default_cache_dir`.
+        cache_dir: Defaults to :func:`~mmclipself.vocab.default_cache_dir`.
         batch_size: Classes encoded per forward.
 
     Returns:
-        Path of the vocabulary file (``class_names``, ``embeddings``).
+        Path of the vocabulary file.
 
     Raises:
         ValueError: Empty or invalid class list, or no ``pretrained``.
@@ -121,67 +96,53 @@ def encode_vocabulary(class_names: Union[str, Sequence[str]],
         raise ValueError(
             'encode_vocabulary needs the text weights of the detector\'s '
             'CLIP (pretrained=FILE or open_clip://MODEL/TAG)')
-    key = dict(
-        names=names,
-        model=model_name,
-        pretrained=pretrained,
-        weights=_file_fingerprint(pretrained),
-        templates='vild',
-        this_is=True)
-    digest = hashlib.sha1(json.dumps(key).encode()).hexdigest()[:16]
+    all_names = names + [BACKGROUND]
     if out_file is None:
-        safe = ''.join(c if c.isalnum() or c in '-_.' else '_'
-                       for c in model_name)
-        out_file = osp.join(cache_dir or default_cache_dir(),
-                            f'{safe}_{len(names)}cls_{digest}.pt')
+        key = dict(
+            names=names,
+            model=model_name,
+            pretrained=pretrained,
+            weights=file_fingerprint(pretrained),
+            templates='vild',
+            rule='release',
+            this_is=True)
+        out_file = cached_vocabulary_path(key, model_name, len(names),
+                                          cache_dir)
         if osp.isfile(out_file):
             try:
-                cached, _ = load_text_embeddings(out_file)
-                if cached == names + [BACKGROUND]:
+                if load_vocabulary(out_file).class_names == all_names:
                     return out_file
-            except (ValueError, FileNotFoundError):
+            except ValueError:
                 pass  # unreadable cache entry: encode again
-    import open_clip
-
-    from mmclipself.models.text import (VILD_TEMPLATES, build_text_model,
-                                        encode_class_names)
+    from mmclipself.models.text import build_text_model
     model = build_text_model(model_name, pretrained)
-    tokenizer = open_clip.get_tokenizer(model_name)
-    all_names = names + [BACKGROUND]
-    emb = encode_class_names(
+    vocab = embed_class_names(
         model,
-        tokenizer,
         all_names,
-        VILD_TEMPLATES,
+        templates='vild',
+        rule='release',
         this_is=True,
         batch_size=batch_size,
         device=device)
-    _atomic_save(
-        dict(
-            class_names=all_names,
-            embeddings=emb,
-            model=model_name,
-            pretrained=pretrained,
-            templates='vild',
-            this_is=True,
-            background=True), out_file)
-    return out_file
+    return save_vocabulary(vocab, out_file)
 
 
 def _vocabulary_from_mapping(vocabulary: Mapping,
                              cache_dir: Optional[str]) -> str:
-    """Write an in-memory ``dict(class_names, embeddings)`` to the cache."""
+    """Write an in-memory vocabulary dict to the cache."""
     if 'class_names' not in vocabulary or 'embeddings' not in vocabulary:
         raise ValueError('an in-memory vocabulary must be a dict with '
                          '"class_names" and "embeddings"')
-    names = list(vocabulary['class_names'])
-    emb = torch.as_tensor(vocabulary['embeddings']).detach().float().cpu()
-    h = hashlib.sha1(json.dumps(names).encode())
-    h.update(emb.numpy().tobytes())
+    data = dict(vocabulary)
+    data['embeddings'] = torch.as_tensor(
+        data['embeddings']).detach().float().cpu()
+    vocab: Vocabulary = vocabulary_from_dict(data, 'in-memory vocabulary')
+    h = hashlib.sha1(json.dumps(vocab.class_names).encode())
+    h.update(vocab.embeddings.numpy().tobytes())
     path = osp.join(cache_dir or default_cache_dir(),
-                    f'memory_{len(names)}cls_{h.hexdigest()[:16]}.pt')
+                    f'memory_{vocab.num_classes}cls_{h.hexdigest()[:16]}.pt')
     if not osp.isfile(path):
-        _atomic_save(dict(class_names=names, embeddings=emb), path)
+        save_vocabulary(vocab, path)
     return path
 
 
@@ -230,8 +191,5 @@ def resolve_vocabulary(vocabulary: VocabularyType,
 
 def vocabulary_names(path: str) -> List[str]:
     """The class names of a vocabulary file, background excluded."""
-    names, _ = load_text_embeddings(path)
-    names = [n for n in names if n != BACKGROUND]
-    if not names:
-        raise ValueError(f'{path} holds no class besides "background"')
-    return names
+    classes, _ = load_vocabulary(path).split_background()
+    return classes.class_names

@@ -21,7 +21,7 @@ import copy
 from collections import defaultdict
 from typing import Dict, List, Set
 
-from .class_names import get_class_names
+from mmclipself.vocab import get_class_names
 
 #: Output file names of the released OV annotation files.
 OV_COCO_FILES = {

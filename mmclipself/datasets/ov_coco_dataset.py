@@ -2,7 +2,7 @@
 from mmdet.datasets import CocoDataset
 
 from mmclipself.registry import DATASETS
-from .class_names import get_class_names
+from mmclipself.vocab import get_class_names
 
 
 def _coco65_metainfo() -> dict:

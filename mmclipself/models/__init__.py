@@ -7,3 +7,4 @@ from .distillers import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .roi_heads import *  # noqa: F401,F403
+from .text import *  # noqa: F401,F403

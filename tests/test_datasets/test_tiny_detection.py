@@ -5,9 +5,9 @@ import pytest
 import torch
 from mmcv.transforms import LoadImageFromFile
 
-from mmclipself.datasets.class_names import get_class_names
-from mmclipself.testing.detection import (IMAGES, LVIS_CATEGORIES, SIZES, write_tiny_coco,
-                         write_tiny_lvis)
+from mmclipself.testing.detection import (IMAGES, LVIS_CATEGORIES, SIZES,
+                                          write_tiny_coco, write_tiny_lvis)
+from mmclipself.vocab import get_class_names
 
 
 def _pipeline():

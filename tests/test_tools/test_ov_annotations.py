@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mmclipself.datasets import build_ov_coco, build_ov_lvis, summarize_split
-from mmclipself.datasets.class_names import get_class_names
 from mmclipself.testing.detection import write_tiny_coco, write_tiny_lvis
+from mmclipself.vocab import get_class_names
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools' / 'dataset_converters'
@@ -125,6 +125,7 @@ def _finish(proc):
     return proc.returncode, out, err
 
 
+@pytest.mark.slow  # the tools in subprocesses
 def test_cli_tools_write_the_splits(coco, lvis, tmp_path):
     coco_out = tmp_path / 'sub' / 'instances_val2017_all_2.json'
     lvis_out = tmp_path / 'lvis_v1_train_seen_1203_cat.json'
@@ -144,6 +145,7 @@ def test_cli_tools_write_the_splits(coco, lvis, tmp_path):
     assert json.loads(lvis_out.read_text()) == build_ov_lvis(lvis[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('tool', ['build_ov_coco.py', 'build_ov_lvis.py'])
 def test_cli_tools_name_a_missing_input(tool, tmp_path):
     missing = tmp_path / 'nope.json'

@@ -10,8 +10,12 @@ category's ``image_count`` / ``instance_count`` (0 for rare); see
         --instances data/lvis_v1/annotations/lvis_v1_train.json \\
         --out data/lvis_v1/annotations/lvis_v1_train_seen_1203_cat.json
 
-Both paths above are the defaults. A summary line of the written file is
-printed.
+Both paths above are the defaults. Next to the output, a small
+category-only file (``..._categories.json``: the categories with their
+``image_count``) is written: the OV-LVIS F-ViT configs read their base
+classes from it, so building a model never parses the ~1 GB training json.
+``--categories-only`` writes just that file from an existing ``--out``
+file. A summary line of the written file is printed.
 """
 import argparse
 import json
@@ -35,29 +39,56 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--out',
         default=DEFAULT_OUT,
         help=f'output json (default: {DEFAULT_OUT})')
+    parser.add_argument(
+        '--categories-out',
+        help='category-only file read by the configs for the base classes '
+        '(default: --out with the suffix _categories.json)')
+    parser.add_argument(
+        '--categories-only',
+        action='store_true',
+        help='only write the category-only file, from the existing --out '
+        'file')
     return parser.parse_args(argv)
 
 
+def _write_json(obj: dict, path: str) -> None:
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(obj, f)
+
+
 def main(argv: Optional[List[str]] = None) -> str:
-    """Run the conversion and return the written file's path."""
+    """Run the conversion and return the written training file's path.
+
+    With ``--categories-only``, return the category-only file's path.
+    """
     args = parse_args(argv)
+    # imported late so that argument errors and missing files fail fast
+    from mmclipself.vocab import categories_file, category_only
+    cats_out = args.categories_out or categories_file(args.out)
+    if args.categories_only:
+        if not osp.isfile(args.out):
+            raise FileNotFoundError(
+                f'OV-LVIS training file not found: {args.out}')
+        with open(args.out) as f:
+            _write_json(category_only(json.load(f)), cats_out)
+        print(f'OV-LVIS categories -> {cats_out}')
+        return cats_out
     if not osp.isfile(args.instances):
         raise FileNotFoundError(
             f'LVIS instances file not found: {args.instances}')
-    # imported late so that argument errors and missing files fail fast
     from mmclipself.datasets.ov_annotations import (build_ov_lvis,
                                                     summarize_split)
     with open(args.instances) as f:
         src = json.load(f)
     ov = build_ov_lvis(src)
-    if osp.dirname(args.out):
-        os.makedirs(osp.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(ov, f)
+    _write_json(ov, args.out)
+    _write_json(category_only(ov), cats_out)
     rare = sum(c['frequency'] == 'r' for c in ov['categories'])
     print(f'OV-LVIS train: {summarize_split(ov)} '
           f'(from {summarize_split(src)}; {rare} rare categories emptied) '
-          f'-> {args.out}')
+          f'-> {args.out} (categories: {cats_out})')
     return args.out
 
 

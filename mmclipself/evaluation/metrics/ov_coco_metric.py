@@ -10,8 +10,8 @@ from mmdet.evaluation import CocoMetric
 from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
-from mmclipself.datasets.class_names import get_class_names
 from mmclipself.registry import METRICS
+from mmclipself.vocab import get_class_names
 
 
 def per_class_ap50(precision: np.ndarray) -> np.ndarray:
@@ -85,7 +85,7 @@ class OVCocoMetric(CocoMetric):
 
     Args:
         novel_classes: Novel class names, or a vocabulary name understood by
-            :func:`mmclipself.datasets.class_names.get_class_names`.
+            :func:`mmclipself.vocab.get_class_names`.
             Defaults to ``'coco17'``.
         base_classes: Base class names or a vocabulary name. Defaults to
             ``'coco48'``.

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 
 from mmclipself.registry import METRICS
+from mmclipself.vocab import load_vocabulary
 
 
 @METRICS.register_module()
@@ -48,10 +49,10 @@ class RegionRecognitionMetric(BaseMetric):
                 f'text embeddings not found: {text_embeddings}; make them '
                 'with tools/generate_text_embeddings.py --dataset '
                 'coco_panoptic')
-        saved = torch.load(
-            text_embeddings, map_location='cpu', weights_only=True)
-        self.class_names = list(saved['class_names'])
-        self.embeddings = F.normalize(saved['embeddings'].float(), dim=-1)
+        vocab = load_vocabulary(text_embeddings)
+        self.class_names = list(vocab.class_names)
+        self.embeddings = vocab.embeddings
+        self.vocabulary_provenance = dict(vocab.provenance)
         self.source = text_embeddings
 
     def _check(self) -> None:

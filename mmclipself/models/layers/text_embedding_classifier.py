@@ -1,5 +1,4 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-import os.path as osp
 from typing import List, Optional, Tuple
 
 import torch
@@ -8,50 +7,22 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmclipself.registry import MODELS
-
-BACKGROUND = 'background'
+from mmclipself.vocab import load_vocabulary
 
 
 def load_text_embeddings(path: str) -> Tuple[List[str], Tensor]:
-    """Read a vocabulary file of ``tools/generate_text_embeddings.py``.
+    """Class names and ``(C, D)`` embeddings of a vocabulary file.
 
-    Args:
-        path: A ``.pt`` file holding ``class_names`` and ``embeddings``
-            (``(C, D)``), or a ``{name: (D,) tensor}`` dict (the layout of the
-            CLIPSelf release's dump scripts).
-
-    Returns:
-        The class names and the ``(C, D)`` float32 embeddings.
+    A shortcut for :func:`~mmclipself.vocab.load_vocabulary` (any layout:
+    this package's files or the CLIPSelf release's ``{name: tensor}``
+    dicts); the rows are L2-normalised float32.
 
     Raises:
         FileNotFoundError: The file does not exist.
         ValueError: It is not a vocabulary file, or names and rows disagree.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'text embedding file not found: {path} (write it with '
-            'tools/generate_text_embeddings.py)')
-    try:
-        data = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:  # noqa: BLE001 - reported with the file name
-        raise ValueError(f'cannot read text embeddings from {path}: {e}')
-    if isinstance(data, dict) and 'embeddings' in data:
-        names, emb = list(data.get('class_names', [])), data['embeddings']
-    elif isinstance(data, dict) and data and all(
-            isinstance(v, Tensor) for v in data.values()):
-        names = list(data)
-        emb = torch.stack([v.reshape(-1) for v in data.values()])
-    else:
-        raise ValueError(
-            f'{path} is not a text embedding file: expected a dict with '
-            '"class_names" and "embeddings" or a {name: tensor} dict')
-    if not isinstance(emb, Tensor) or emb.dim() != 2:
-        raise ValueError(f'{path}: embeddings must be a (C, D) tensor, got '
-                         f'{getattr(emb, "shape", type(emb))}')
-    if len(names) != emb.size(0):
-        raise ValueError(f'{path}: {len(names)} class names but '
-                         f'{emb.size(0)} embedding rows')
-    return names, emb.float()
+    vocab = load_vocabulary(path)
+    return vocab.class_names, vocab.embeddings
 
 
 @MODELS.register_module()
@@ -91,13 +62,9 @@ class TextEmbeddingClassifier(nn.Module):
                  learn_temperature: bool = True,
                  test_temperature: Optional[float] = None) -> None:
         super().__init__()
-        names, emb = load_text_embeddings(embeddings)
-        bg = None
-        if BACKGROUND in names:
-            i = names.index(BACKGROUND)
-            bg = emb[i]
-            names = names[:i] + names[i + 1:]
-            emb = torch.cat([emb[:i], emb[i + 1:]])
+        vocab = load_vocabulary(embeddings)
+        classes, bg = vocab.split_background()
+        names, emb = classes.class_names, classes.embeddings
         if len(names) + 1 != out_features:
             raise ValueError(
                 f'{embeddings} holds {len(names)} classes (besides '
@@ -117,6 +84,8 @@ class TextEmbeddingClassifier(nn.Module):
         self.in_features = in_features
         self.out_features = out_features
         self.class_names = names
+        #: how the vocabulary was made (text tower, templates, rule, ...)
+        self.vocabulary_provenance = dict(vocab.provenance)
         self.register_buffer(
             'text_embeddings', F.normalize(emb, dim=-1), persistent=False)
         if learn_background:

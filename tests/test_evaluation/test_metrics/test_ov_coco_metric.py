@@ -9,9 +9,9 @@ from mmdet.evaluation import CocoMetric
 from mmdet.evaluation.metrics import coco_metric
 from mmengine.registry import init_default_scope
 
-from mmclipself.datasets.class_names import get_class_names
 from mmclipself.evaluation import OVCocoMetric
 from mmclipself.registry import METRICS
+from mmclipself.vocab import get_class_names
 
 # json order == class order, so label i is category CLASSES[i]
 CATS = [(1, 'person'), (3, 'car'), (6, 'bus'), (17, 'cat'), (18, 'dog')]

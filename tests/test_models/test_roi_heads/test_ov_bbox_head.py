@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from mmclipself.models import OVConvFCBBoxHead, fuse_clip_scores
-from mmclipself.models.utils.base_classes import resolve_base_classes
 from mmclipself.registry import MODELS
 from mmclipself.testing.fvit import write_vocabulary
+from mmclipself.vocab import resolve_base_classes
 
 NAMES = ['person', 'cat', 'cup', 'spoon']
 

@@ -9,10 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmclipself.datasets.class_names import get_class_names
-from mmclipself.models.text import (VILD_TEMPLATES, build_prompts,
-                                    build_text_model, clean_name,
-                                    encode_class_names)
+from mmclipself.models.text import build_text_model
+from mmclipself.vocab import (build_prompts, embed_class_names,
+                              encode_class_names)
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -30,35 +29,6 @@ def tiny_cfg(tmp_path):
     path.write_text(json.dumps(TINY))
     open_clip.add_model_config(str(path))
     return str(path)
-
-
-def test_prompts_follow_the_release_rules():
-    assert len(VILD_TEMPLATES) == 63
-    assert clean_name('aerosol_can') == 'aerosol can'
-    assert clean_name('Bowl/Basin') == 'bowl or basin'
-    assert clean_name('wall-other-merged') == 'wall'
-    assert clean_name('playingfield') == 'playingfield'
-    prompts = build_prompts('apple')
-    assert len(prompts) == 63
-    assert prompts[0] == 'There is an apple in the scene.'
-    assert prompts[2] == 'This is a photo of an apple in the scene.'
-    assert 'This is the toy apple.' in prompts
-    assert build_prompts(
-        'apple', this_is=False)[2] == ('a photo of an apple in the scene.')
-    with pytest.raises(ValueError, match='empty class name'):
-        build_prompts('__')
-
-
-def test_vocabularies():
-    coco65 = get_class_names('coco65')
-    assert len(coco65) == 65 and coco65[:3] == ('person', 'bicycle', 'car')
-    assert set(get_class_names('coco48')) | set(
-        get_class_names('coco17')) == set(coco65)
-    assert len(get_class_names('lvis')) == 1203
-    assert len(get_class_names('coco_panoptic')) == 133
-    assert len(get_class_names('ade20k')) == 150
-    with pytest.raises(KeyError, match='coco65'):
-        get_class_names('coco66')
 
 
 def test_embeddings_equal_a_manual_prompt_ensemble(tiny_cfg, tmp_path):
@@ -91,6 +61,7 @@ def test_text_weights_load_strictly(tiny_cfg, tmp_path):
     assert '1 unexpected keys [text_extra.weight]' in str(e.value)
 
 
+@pytest.mark.slow  # the tool in a subprocess
 def test_tool_writes_the_embeddings_file(tiny_cfg, tmp_path):
     src = open_clip.create_model('TinyCLIP-mmclipself-test')
     torch.save(src.state_dict(), tmp_path / 'clip.pt')
@@ -102,7 +73,7 @@ def test_tool_writes_the_embeddings_file(tiny_cfg, tmp_path):
         str(tmp_path / 'classes.txt'), '--model', 'TinyCLIP-mmclipself-test',
         '--model-config', tiny_cfg, '--pretrained',
         str(tmp_path / 'clip.pt'), '--background', '--out',
-        str(out)
+        str(out), '--templates', 'vild', '--rule', 'panoptic'
     ],
                          capture_output=True,
                          text=True,
@@ -112,3 +83,15 @@ def test_tool_writes_the_embeddings_file(tiny_cfg, tmp_path):
     assert saved['class_names'] == ['red apple', 'bicycle', 'background']
     assert saved['embeddings'].shape == (3, 16)
     assert saved['templates'] == 'vild' and saved['background']
+    # the new format: per-template rows and how they were made
+    assert saved['per_template'].shape == (3, 63, 16)
+    assert saved['rule'] == 'panoptic' and saved['this_is']
+    assert saved['model'] == 'TinyCLIP-mmclipself-test'
+    assert saved['pretrained'] == str(tmp_path / 'clip.pt')
+    expected = embed_class_names(
+        build_text_model('TinyCLIP-mmclipself-test',
+                         str(tmp_path / 'clip.pt')),
+        ['red apple', 'bicycle', 'background'],
+        rule='panoptic')
+    torch.testing.assert_close(saved['embeddings'], expected.embeddings)
+    torch.testing.assert_close(saved['per_template'], expected.per_template)

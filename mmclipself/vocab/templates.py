@@ -1,12 +1,13 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-"""Prompt ensembles for CLIP text embeddings of class names.
+"""Prompt templates and the prompts of one class name.
 
 ``VILD_TEMPLATES`` are the 63 prompts of ViLD (Gu et al., ICLR 2022,
 google-research, Apache-2.0), which the CLIPSelf release and F-ViT use
 (reference facts §1, "Text embeddings").
 """
-import re
-from typing import List, Sequence
+from typing import List, Sequence, Tuple, Union
+
+from .name_rules import clean_name
 
 VILD_TEMPLATES = (
     'There is {article} {} in the scene.',
@@ -74,19 +75,42 @@ VILD_TEMPLATES = (
     'a painting of a {}.',
 )
 SINGLE_TEMPLATE = ('a photo of {article} {}.', )
+#: Named template sets (the ``templates`` entry of a vocabulary file).
 TEMPLATES = dict(vild=VILD_TEMPLATES, single=SINGLE_TEMPLATE)
 
+TemplatesType = Union[str, Sequence[str]]
 
-def clean_name(name: str) -> str:
-    """Readable class name: the release's clean-up plus COCO-panoptic suffixes.
 
-    ``_`` -> space (LVIS), ``/`` -> `` or `` (Objects365), lower case; the
-    panoptic ``-merged`` / ``-other`` / ``-stuff`` suffixes are dropped and
-    remaining ``-`` become spaces (``wall-other-merged`` -> ``wall``).
+def get_templates(templates: TemplatesType) -> Tuple[str, Tuple[str, ...]]:
+    """A template set by name, or a list of templates.
+
+    Args:
+        templates: A key of :data:`TEMPLATES` or a sequence of templates,
+            each with one ``{}`` for the name (and optionally
+            ``{article}``).
+
+    Returns:
+        The set's name (``'custom'`` for a sequence) and its templates.
+
+    Raises:
+        ValueError: Unknown name, empty list, or a template without ``{}``.
     """
-    name = name.replace('_', ' ').replace('/', ' or ').lower()
-    name = re.sub(r'-(merged|other|stuff)\b', '', name)
-    return ' '.join(name.replace('-', ' ').split())
+    if isinstance(templates, str):
+        if templates not in TEMPLATES:
+            raise ValueError(f'unknown template set {templates!r}; choose '
+                             f'from {sorted(TEMPLATES)} or pass a list')
+        return templates, TEMPLATES[templates]
+    templates = tuple(templates)
+    if not templates:
+        raise ValueError('the list of prompt templates is empty')
+    for t in templates:
+        if '{}' not in t:
+            raise ValueError(f'prompt template {t!r} has no "{{}}" for the '
+                             'class name')
+    for name, known in TEMPLATES.items():
+        if templates == known:
+            return name, known
+    return 'custom', templates
 
 
 def article(name: str) -> str:
@@ -95,19 +119,26 @@ def article(name: str) -> str:
 
 
 def build_prompts(name: str,
-                  templates: Sequence[str] = VILD_TEMPLATES,
-                  this_is: bool = True) -> List[str]:
-    """All prompts of one class name.
+                  templates: TemplatesType = VILD_TEMPLATES,
+                  this_is: bool = True,
+                  rule: str = 'release') -> List[str]:
+    """All prompts of one class name (one synonym), in template order.
 
     Args:
-        name: Raw class name (cleaned with :func:`clean_name`).
-        templates: Templates with ``{}`` for the name and ``{article}``.
-        this_is: Prefix prompts starting with "a" or "the" by "This is "
-            (ViLD / release).
+        name: Raw class name, cleaned with :func:`clean_name` and ``rule``.
+        templates: Templates with ``{}`` for the name and ``{article}``, or
+            the name of a set.
+        this_is: Prefix prompts starting with "a", "an" or "the" by
+            "This is " (ViLD / release).
+        rule: Name clean-up rule.
+
+    Raises:
+        ValueError: The name is empty after clean-up.
     """
-    cleaned = clean_name(name)
+    cleaned = clean_name(name, rule)
     if not cleaned:
         raise ValueError(f'empty class name after clean-up: {name!r}')
+    _, templates = get_templates(templates)
     prompts = [t.format(cleaned, article=article(cleaned)) for t in templates]
     if this_is:
         prompts = [
