@@ -1,4 +1,17 @@
 # Runtime defaults shared by every mmclipself config.
+#
+# Scope rule (README "Config scopes", enforced by
+# tests/test_configs/test_scope_rule.py):
+# - mmclipself's own types are always written `mmclipself.X`, whatever the
+#   scope; they are the only prefixed names in our configs.
+# - MMEngine's, MMDetection's and MMSegmentation's types are never
+#   prefixed: they resolve in the current scope.
+# - Task models are built in their host library's scope: one file per model
+#   family in configs/_base_/models sets `_scope_` (e.g. 'mmdet') on the
+#   model dict, and the task's runtime (det_runtime.py) makes that library
+#   the default scope for the rest of the config.
+# - The CLIPSelf distillation configs run in the 'mmclipself' scope set
+#   here; MMEngine's types resolve there through the parent registries.
 default_scope = 'mmclipself'
 
 default_hooks = dict(
@@ -7,6 +20,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # frozen towers are left out of checkpoints: read them before loading
+    init_frozen_parts=dict(type='mmclipself.InitFrozenPartsHook'),
 )
 
 env_cfg = dict(

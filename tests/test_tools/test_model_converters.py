@@ -5,6 +5,7 @@ import runpy
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from mmclipself.models import CLIPSelfDistiller
@@ -49,9 +50,12 @@ def test_eva_clip_release_layout_round_trips_through_open_clip(tmp_path):
     assert _same(src, back)
 
 
+@pytest.mark.slow  # the tool in a subprocess
 def test_export_student_tool_with_blend(tmp_path):
     torch.manual_seed(0)
-    model = CLIPSelfDistiller(student=dict(type='EVA02CLIPViT', arch=TINY_EVA))
+    # a checkpoint that stores its teacher (random towers cannot be re-made)
+    model = CLIPSelfDistiller(
+        student=dict(type='EVA02CLIPViT', arch=TINY_EVA), save_teacher=True)
     model.init_weights()
     with torch.no_grad():  # make student and teacher differ
         for p in model.student.blocks().parameters():

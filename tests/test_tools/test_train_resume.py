@@ -6,15 +6,15 @@ cosine schedule. One run goes straight through; another crashes right after
 the checkpoint at iteration 4 and is resumed with ``--resume``. Both must end
 with the same weights, optimizer state, LR and iteration.
 """
-import os
-import os.path as osp
-import subprocess
-import sys
 import textwrap
 
+import pytest
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmclipself.testing.runs import REPO, train_in_subprocess, write_crash_hook
+
+# trains in subprocesses through tools/train.py
+pytestmark = pytest.mark.slow
 
 TOY_MODULE = textwrap.dedent('''
     """Test-only modules for the resume test (registered in mmclipself)."""
@@ -22,11 +22,10 @@ TOY_MODULE = textwrap.dedent('''
 
     import torch
     import torch.nn as nn
-    from mmengine.hooks import Hook
     from mmengine.model import BaseModel
     from torch.utils.data import Dataset
 
-    from mmclipself.registry import DATASETS, HOOKS, MODELS
+    from mmclipself.registry import DATASETS, MODELS
 
 
     @MODELS.register_module()
@@ -56,22 +55,12 @@ TOY_MODULE = textwrap.dedent('''
 
         def __getitem__(self, i):
             return dict(inputs=self.x[i], targets=self.y[i])
-
-
-    @HOOKS.register_module()
-    class CrashAfterIter(Hook):
-        """Dies after iteration $TOY_CRASH_AT, like a killed job."""
-        priority = 'LOWEST'  # after CheckpointHook has saved
-
-        def after_train_iter(self, runner, batch_idx, data_batch=None,
-                             outputs=None):
-            if runner.iter + 1 == int(os.environ.get('TOY_CRASH_AT', -1)):
-                raise RuntimeError('simulated crash')
 ''')
 
 CONFIG = textwrap.dedent('''
     _base_ = ['{repo}/configs/_base_/default_runtime.py']
-    custom_imports = dict(imports=['toy_resume'], allow_failed_imports=False)
+    custom_imports = dict(
+        imports=['toy_resume', 'crash_hook'], allow_failed_imports=False)
     model = dict(type='ToyRegressor')
     train_dataloader = dict(
         batch_size=4, num_workers=0,
@@ -91,34 +80,24 @@ CONFIG = textwrap.dedent('''
         checkpoint=dict(type='CheckpointHook', interval=4, by_epoch=False),
         logger=dict(type='LoggerHook', interval=1))
     log_processor = dict(by_epoch=False)
-    custom_hooks = [dict(type='CrashAfterIter')]
+    custom_hooks = [dict(type='mmclipself.CrashAfterIterForTest')]
     randomness = dict(seed=0)
 ''')
 
 
 def _train(tmp_path, work_dir, *extra, crash_at=None):
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(tmp_path) + os.pathsep +
-        os.environ.get('PYTHONPATH', ''))
-    env.pop('TOY_CRASH_AT', None)
-    if crash_at is not None:
-        env['TOY_CRASH_AT'] = str(crash_at)
-    return subprocess.run([
-        sys.executable,
-        osp.join(REPO, 'tools', 'train.py'),
-        str(tmp_path / 'toy_config.py'), '--work-dir',
-        str(work_dir), *extra
-    ],
-                          env=env,
-                          cwd=tmp_path,
-                          capture_output=True,
-                          text=True)
+    return train_in_subprocess(
+        tmp_path / 'toy_config.py',
+        work_dir,
+        *extra,
+        pythonpath=[tmp_path],
+        crash_at=crash_at)
 
 
 def test_resume_matches_uninterrupted_run(tmp_path):
     (tmp_path / 'toy_resume.py').write_text(TOY_MODULE)
     (tmp_path / 'toy_config.py').write_text(CONFIG.format(repo=REPO))
+    write_crash_hook(tmp_path)
 
     straight = _train(tmp_path, tmp_path / 'straight')
     assert straight.returncode == 0, straight.stderr[-3000:]

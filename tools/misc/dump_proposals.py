@@ -47,6 +47,7 @@ from mmengine.runner import Runner, load_checkpoint
 # `mmclipself::...` bases and checkpoints load with PyTorch's safe loader
 # (mmclipself/utils/).
 import mmclipself  # noqa: F401,E402
+from mmclipself.models.utils import init_frozen_parts
 from mmclipself.registry import MODELS
 from mmclipself.utils import register_all_modules
 
@@ -245,8 +246,9 @@ def build_rpn(cfg: Config, checkpoint: str, device: str,
               max_per_img: int) -> torch.nn.Module:
     """Build the RPN, load ``checkpoint`` strictly, move it to ``device``.
 
-    The checkpoint may lack the frozen CLIP tower: ``CLIPViTPyramid`` reads
-    it from the tower's ``pretrained`` source while loading. Any other
+    The checkpoint may lack the frozen CLIP tower: it is read from the
+    tower's ``pretrained`` source first (``init_frozen_parts``) and checked
+    against the checkpoint's record while loading. Any other
     missing or unexpected key is an error that lists the keys (mmengine's
     ``load_checkpoint(strict=True)``).
     """
@@ -259,6 +261,7 @@ def build_rpn(cfg: Config, checkpoint: str, device: str,
     rpn_test.max_per_img = max(rpn_test.get('max_per_img', 0), max_per_img)
     model = MODELS.build(model_cfg)
     model = revert_sync_batchnorm(model)  # one process: plain BatchNorm
+    init_frozen_parts(model)  # the frozen CLIP tower, not in checkpoints
     load_checkpoint(
         model, checkpoint, map_location='cpu', strict=True, logger='current')
     return model.to(device).eval()

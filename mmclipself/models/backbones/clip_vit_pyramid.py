@@ -10,13 +10,13 @@ from torch import Tensor
 
 from mmclipself.registry import MODELS
 from mmclipself.utils.typing_utils import ConfigType, OptMultiConfig
-from ..utils.clip_checkpoint import load_state_dict_file, resolve_pretrained
+from ..utils.frozen import FrozenPartsMixin, set_store_weights, stores_weights
 
 PYRAMIDS = ('convt', 'interpolate')
 
 
 @MODELS.register_module()
-class CLIPViTPyramid(BaseModule):
+class CLIPViTPyramid(FrozenPartsMixin, BaseModule):
     """A frozen CLIP ViT as a 4-level detection backbone (F-ViT, paper A.3).
 
     The tower (any :class:`BaseCLIPViT` config) is frozen and run without
@@ -28,10 +28,14 @@ class CLIPViTPyramid(BaseModule):
       ConvT 2x2, identity, max-pool 2x2 (the only trainable parameters);
     - ``'interpolate'`` (paper A.3): bilinear resizing by 4, 2, 1 and 1/2.
 
-    The tower's weights are not stored in checkpoints unless
-    ``save_clip_weights``: loading a checkpoint without them reads them from
-    the tower's ``pretrained`` source (strictly), so MMDetection's own test
-    script restores the full model from a small checkpoint.
+    The tower is a frozen part (:mod:`mmclipself.models.utils.frozen`):
+    checkpoints hold, unless ``save_clip_weights``, only a record of its
+    weights (source and fingerprint). Loading such a checkpoint takes the
+    tower's current weights, read from ``pretrained`` by ``init_weights`` or,
+    in test/val runs, by the ``InitFrozenPartsHook`` of the default runtime
+    (so MMDetection's own test script restores the full model from a small
+    checkpoint), and fails with a clear error if their fingerprint is not
+    the recorded one.
 
     Args:
         clip: Config of the CLIP tower (``EVA02CLIPViT``/``OpenAICLIPViT``);
@@ -64,8 +68,8 @@ class CLIPViTPyramid(BaseModule):
                 train_blocks=[],
                 out_type='featmaps',
                 out_indices=tuple(out_indices)))
+        self.register_frozen_part('clip', store_weights=save_clip_weights)
         self.pyramid = pyramid
-        self.save_clip_weights = save_clip_weights
         dim = self.clip.embed_dim
         if pyramid == 'convt':
             self.up4 = nn.Sequential(
@@ -74,48 +78,20 @@ class CLIPViTPyramid(BaseModule):
                 nn.ConvTranspose2d(dim, dim, 2, stride=2))
             self.up2 = nn.ConvTranspose2d(dim, dim, 2, stride=2)
             self.down2 = nn.MaxPool2d(2)
-        self.register_state_dict_post_hook(self._drop_clip_weights)
-        self.register_load_state_dict_pre_hook(self._fill_clip_weights)
 
     @property
     def out_channels(self) -> Tuple[int, ...]:
         """Channels of the four levels (the tower width)."""
         return (self.clip.embed_dim, ) * 4
 
-    def _tower_prefix(self) -> str:
-        tower = self.clip.tower()
-        name = next(n for n, m in self.clip.named_children() if m is tower)
-        return f'clip.{name}.'
+    @property
+    def save_clip_weights(self) -> bool:
+        """Whether checkpoints store the frozen tower's tensors."""
+        return stores_weights(self, 'clip')
 
-    @staticmethod
-    def _drop_clip_weights(module, state_dict, prefix, local_metadata):
-        if not module.save_clip_weights:
-            tower = prefix + 'clip.'
-            for key in [k for k in state_dict if k.startswith(tower)]:
-                del state_dict[key]
-
-    @staticmethod
-    def _fill_clip_weights(module, state_dict, prefix, *args) -> None:
-        """Fill a checkpoint saved without the tower from ``pretrained``."""
-        if any(k.startswith(prefix + 'clip.') for k in state_dict):
-            return
-        source = module.clip.pretrained
-        if source is None:
-            raise KeyError(
-                f'the checkpoint has no {prefix}clip.* weights and the CLIP '
-                'tower has no `pretrained` source to read them from; set '
-                'clip.pretrained or save with save_clip_weights=True')
-        path = resolve_pretrained(source, module.clip.cache_dir)
-        tower = module.clip.convert_state_dict(
-            load_state_dict_file(path), path)
-        tower_prefix = prefix + module._tower_prefix()
-        for key, value in tower.items():
-            state_dict[tower_prefix + key] = value
-
-    def train(self, mode: bool = True) -> 'CLIPViTPyramid':
-        super().train(mode)
-        self.clip.eval()  # frozen encoder
-        return self
+    @save_clip_weights.setter
+    def save_clip_weights(self, value: bool) -> None:
+        set_store_weights(self, 'clip', value)
 
     def _levels(self, maps: Sequence[Tensor]) -> Tuple[Tensor, ...]:
         if self.pyramid == 'convt':

@@ -7,11 +7,14 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch import Tensor
-from torchvision.ops import roi_align
 
 from mmclipself.registry import MODELS
 from mmclipself.utils.typing_utils import (ConfigType, OptConfigType,
                                            OptMultiConfig)
+from ..layers import DenseMaskPool, DenseRoIPool
+from ..utils.frozen import (freeze_module, is_initialised, record_weights,
+                            register_frozen_part, weights_fingerprint,
+                            weights_record)
 
 
 @MODELS.register_module()
@@ -25,6 +28,15 @@ class CLIPSelfDistiller(BaseModel):
     teacher is a frozen copy initialised from the same weights, kept in eval
     mode and run under ``torch.inference_mode``.
 
+    The teacher is a frozen part (:mod:`mmclipself.models.utils.frozen`): it
+    equals its initial weights, so checkpoints hold only a record of them
+    (source and fingerprint) unless ``save_teacher``. It is re-made by
+    :meth:`init_weights` (training) or the ``InitFrozenPartsHook`` (test,
+    val) and checked against the record when a checkpoint loads. A teacher
+    copied from a randomly initialised student (the tiny demo) is re-made by
+    the same seeded initialisation; save it (``save_teacher=True``) to test a
+    random-tower checkpoint in another process.
+
     Args:
         student: Config of a :class:`BaseCLIPViT` (its ``pretrained`` gives
             both towers their weights).
@@ -32,6 +44,7 @@ class CLIPSelfDistiller(BaseModel):
             config with every block frozen and global attention (no
             ``window_attn``). Unless it names other ``pretrained`` weights,
             it copies the student's weights after initialisation.
+        save_teacher: Also store the teacher's tensors in checkpoints.
         loss: Loss config. Defaults to :class:`CosineSimilarityLoss`.
         data_preprocessor: Defaults to :class:`CLIPSelfDataPreprocessor`.
         init_cfg: MMEngine initialisation config.
@@ -40,6 +53,7 @@ class CLIPSelfDistiller(BaseModel):
     def __init__(self,
                  student: ConfigType,
                  teacher: OptConfigType = None,
+                 save_teacher: bool = False,
                  loss: ConfigType = dict(type='CosineSimilarityLoss'),
                  data_preprocessor: OptConfigType = dict(
                      type='CLIPSelfDataPreprocessor'),
@@ -50,13 +64,21 @@ class CLIPSelfDistiller(BaseModel):
         if teacher is None:
             teacher = copy.deepcopy(student)
             teacher['train_blocks'] = []
+            teacher.pop('train_patterns', None)
             # the teacher is the original CLIP: global attention on crops
             teacher.pop('with_cp', None)
             teacher.pop('window_attn', None)
         self.teacher = MODELS.build(teacher)
-        self.teacher.requires_grad_(False)
-        self.teacher.eval()
+        register_frozen_part(
+            self,
+            'teacher',
+            store_weights=save_teacher,
+            init_fn='_init_teacher')
         self.loss_cosine = MODELS.build(loss)
+        # the student's dense map is L2-normalised by the tower
+        self.roi_pool = DenseRoIPool(patch_size=self.student.patch_size)
+        self.mask_pool = DenseMaskPool(
+            patch_size=self.student.patch_size, normalize_input=False)
         self._freeze_unused_student_params()
 
     def _freeze_unused_student_params(self) -> None:
@@ -64,6 +86,9 @@ class CLIPSelfDistiller(BaseModel):
 
         They would get no gradient anyway (the release leaves them untouched
         too); freezing keeps DDP from needing ``find_unused_parameters``.
+        Both towers have separate ``attn.q_proj``/``attn.k_proj`` (EVA02
+        natively, OpenAI through :class:`SplitQKVAttention`); timm's
+        fused-qkv EVA layout has none and is left as it is.
         """
         attn = getattr(self.student.blocks()[-1], 'attn', None)
         for name in ('q_proj', 'k_proj'):
@@ -72,16 +97,51 @@ class CLIPSelfDistiller(BaseModel):
                 module.requires_grad_(False)
 
     def init_weights(self) -> None:
-        """Initialise the student, then the teacher from the same weights."""
-        self.student.init_weights()
-        teacher_weights = getattr(self.teacher, 'pretrained', None)
-        if teacher_weights and teacher_weights != self.student.pretrained:
-            self.teacher.init_weights()
-        else:  # same weights: copy instead of reading the file twice
-            self.teacher.load_state_dict(self.student.state_dict())
-            self.teacher._is_init = True
-        self.teacher.requires_grad_(False)
+        """Initialise the student, then the teacher from the same weights.
+
+        Towers initialised already (e.g. by the ``InitFrozenPartsHook``,
+        which runs first in ``Runner.train``) are left as they are, so no
+        file is read twice and a random student is drawn once.
+        """
+        if not self.student.is_init:
+            self.student.init_weights()
+        if not is_initialised(self.teacher):
+            self._init_teacher()
         self._freeze_unused_student_params()
+
+    def _init_teacher(self) -> None:
+        """Give the teacher its weights (and record them).
+
+        A teacher with its own ``pretrained`` (other than the student's)
+        reads it; otherwise it copies the student's initial weights,
+        initialising the student first if needed (one file read). If the
+        student changed since its initialisation (trained or loaded), the
+        teacher reads ``pretrained`` itself; a random initial student cannot
+        be recovered then.
+        """
+        own = getattr(self.teacher, 'pretrained', None)
+        if own and own != self.student.pretrained:
+            self.teacher.init_weights()
+        else:
+            initial = weights_record(self.student)
+            if initial is None:
+                self.student.init_weights()
+                initial = weights_record(self.student) or record_weights(
+                    self.student, self.student.pretrained)
+            if weights_fingerprint(self.student) == initial['fingerprint']:
+                # same weights: copy instead of reading the file twice
+                self.teacher.load_state_dict(self.student.state_dict())
+                record_weights(self.teacher, initial['source'])
+                self.teacher._is_init = True
+            elif own:
+                self.teacher.init_weights()
+            else:
+                raise RuntimeError(
+                    'the teacher copies the student\'s random initial '
+                    'weights, but the student has changed since they were '
+                    'drawn; initialise the model before training or loading '
+                    'it, or save checkpoints with save_teacher=True')
+        freeze_module(self.teacher)
 
     def train(self, mode: bool = True) -> 'CLIPSelfDistiller':
         super().train(mode)
@@ -92,7 +152,8 @@ class CLIPSelfDistiller(BaseModel):
         """Student region embeddings: RoIAlign (1x1) on the dense map.
 
         Follows the release: the dense map is L2-normalised per location,
-        then ``roi_align(output 1x1, adaptive sampling, aligned=True)``.
+        then pooled by :class:`DenseRoIPool` (``roi_align(output 1x1,
+        adaptive sampling, aligned=True)`` at stride = patch size).
 
         Args:
             images: Student inputs (B, 3, S, S).
@@ -104,14 +165,7 @@ class CLIPSelfDistiller(BaseModel):
         return self._pool_rois(self.student.forward_dense(images), rois)
 
     def _pool_rois(self, dense: Tensor, rois: Tensor) -> Tensor:
-        feats = roi_align(
-            dense.float(),
-            rois.to(dense.device).float(),
-            output_size=(1, 1),
-            spatial_scale=1. / self.student.patch_size,
-            sampling_ratio=0,
-            aligned=True)
-        return feats.flatten(1)
+        return self.roi_pool(dense, rois)
 
     def mask_features(self, dense: Tensor,
                       data_samples: List[BaseDataElement]) -> List[Tensor]:
@@ -119,28 +173,14 @@ class CLIPSelfDistiller(BaseModel):
 
         Each mask (original pixels) is resized with area interpolation to the
         part of the feature grid its image covers, and the dense features are
-        averaged with the resulting coverage weights. One batched call per
-        image, not per mask.
+        averaged with the resulting coverage weights (:class:`DenseMaskPool`,
+        batched over all masks of the batch).
 
         Returns:
             Per sample, (K, D) mask embeddings.
         """
-        p = self.student.patch_size
-        hf, wf = dense.shape[-2:]
-        out = []
-        for b, sample in enumerate(data_samples):
-            masks = sample.masks.to(dense.device).float()[:, None]
-            sx, sy = sample.scale_factor
-            h, w = masks.shape[-2:]
-            gh = min(hf, max(1, round(h * sy / p)))
-            gw = min(wf, max(1, round(w * sx / p)))
-            weights = dense.new_zeros((masks.shape[0], hf, wf))
-            weights[:, :gh, :gw] = F.interpolate(
-                masks, size=(gh, gw), mode='area')[:, 0].to(dense.dtype)
-            weights = weights.flatten(1)
-            feats = weights @ dense[b].flatten(1).T
-            out.append(feats / weights.sum(1, keepdim=True).clamp(min=1e-6))
-        return out
+        return self.mask_pool(dense, [s.masks for s in data_samples],
+                              [s.scale_factor for s in data_samples])
 
     def teacher_features(self, crops: Tensor) -> Tensor:
         """Teacher image embeddings of the crops, as a normal tensor."""

@@ -131,6 +131,7 @@ def test_mask_pooling_averages_the_covered_cells():
     assert torch.allclose(feats[1], dense[0, :, 1, 3], atol=1e-6)
 
 
+@pytest.mark.slow  # tools/test.py in a subprocess
 def test_tools_test_reports_region_recognition(tmp_path):
     data = write_tiny_panoptic(tmp_path / 'pan')
     emb = _embeddings(tmp_path / 'emb.pt', dim=64)
@@ -140,7 +141,9 @@ def test_tools_test_reports_region_recognition(tmp_path):
 
     from mmclipself.registry import MODELS
     init_default_scope('mmclipself')
-    model = MODELS.build(Config.fromfile(str(cfg)).model)
+    # random towers: the teacher cannot be re-made in another process
+    model = MODELS.build(
+        dict(Config.fromfile(str(cfg)).model, save_teacher=True))
     model.init_weights()
     ckpt = tmp_path / 'model.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
@@ -152,6 +155,7 @@ def test_tools_test_reports_region_recognition(tmp_path):
         assert f'region_recog/{key}' in log, key
 
 
+@pytest.mark.slow
 def test_tools_test_without_checkpoint_uses_pretrained_weights(tmp_path):
     # e.g. the original CLIP of a config (paper Table 2 "original" rows):
     # the tower's pretrained file is loaded by init_weights, strictly

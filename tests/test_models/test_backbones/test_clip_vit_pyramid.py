@@ -1,9 +1,14 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 """The frozen CLIP ViT pyramid (F-ViT backbone, paper A.3)."""
+import os
+
 import pytest
 import torch
 
 from mmclipself.models import CLIPViTPyramid
+from mmclipself.models.utils.frozen import (FrozenPartMismatchError,
+                                            decode_record, init_frozen_parts,
+                                            weights_fingerprint)
 from mmclipself.testing.towers import TINY_EVA, TINY_OPENAI, tiny_eva
 
 EVA = dict(type='EVA02CLIPViT', arch=TINY_EVA)
@@ -41,24 +46,37 @@ def test_tower_frozen_pyramid_trains_and_dense_from_the_same_pass():
         torch.allclose(a, b, atol=1e-6) for a, b in zip(levels, model(x)))
 
 
-def test_checkpoints_skip_the_tower_and_restore_it_from_pretrained(tmp_path):
-    torch.manual_seed(0)
+def _write_tower(path, seed):
+    torch.manual_seed(seed)
     tower = tiny_eva()
-    weights = tmp_path / 'clip.pt'
     torch.save(
         {
             'visual.trunk.' + k: v
             for k, v in tower.trunk.state_dict().items()
-        }, weights)
-    clip = dict(EVA, pretrained=str(weights))
+        }, path)
+    return str(path)
+
+
+def test_checkpoints_skip_the_tower_and_restore_it_checked(tmp_path):
+    weights = _write_tower(tmp_path / 'clip.pt', seed=0)
+    clip = dict(EVA, pretrained=weights)
     model = CLIPViTPyramid(clip, out_indices=(0, 1, 1, 2), norm_cfg=BN)
     model.init_weights()
     state = model.state_dict()
-    assert state and not any(k.startswith('clip.') for k in state)
+    # only the record of the tower: where it came from and its fingerprint
+    assert [k for k in state if k.startswith('clip.')] == ['clip.__frozen__']
+    record = decode_record(state['clip.__frozen__'])
+    assert record['source'] == weights
+    assert record['fingerprint'] == weights_fingerprint(model.clip)
     assert any(k.startswith('up4.') for k in state)
 
     fresh = CLIPViTPyramid(clip, out_indices=(0, 1, 1, 2), norm_cfg=BN)
-    fresh.load_state_dict(state, strict=True)  # tower read from weights
+    with pytest.raises(FrozenPartMismatchError, match='never initialised'):
+        fresh.load_state_dict(state, strict=True)
+    assert init_frozen_parts(fresh) == ['clip']  # reads the file here
+    assert init_frozen_parts(fresh) == []
+    os.remove(weights)  # loading never opens files
+    fresh.load_state_dict(state, strict=True)
     x = torch.randn(1, 3, 32, 48)
     model.eval(), fresh.eval()
     assert all(
@@ -68,9 +86,14 @@ def test_checkpoints_skip_the_tower_and_restore_it_from_pretrained(tmp_path):
         clip, out_indices=(0, 1, 1, 2), norm_cfg=BN, save_clip_weights=True)
     assert any(k.startswith('clip.trunk.') for k in full.state_dict())
 
-    orphan = CLIPViTPyramid(EVA, out_indices=(0, 1, 1, 2), norm_cfg=BN)
-    with pytest.raises(KeyError, match=r'no clip\.\* weights'):
-        orphan.load_state_dict(state)
+    other = _write_tower(tmp_path / 'other.pt', seed=1)
+    wrong = CLIPViTPyramid(
+        dict(EVA, pretrained=other), out_indices=(0, 1, 1, 2), norm_cfg=BN)
+    wrong.init_weights()
+    with pytest.raises(FrozenPartMismatchError) as e:
+        wrong.load_state_dict(state)
+    assert weights in str(e.value) and record['fingerprint'] in str(e.value)
+    assert other in str(e.value)
 
 
 def test_bad_arguments():

@@ -1,0 +1,98 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
+"""Run ``tools/train.py`` in a subprocess, optionally crashing mid-run.
+
+Used by the crash-and-resume tests: a run that dies right after a checkpoint
+and is resumed with ``--resume`` must end as an uninterrupted one.
+"""
+import os
+import os.path as osp
+import subprocess
+import sys
+import textwrap
+from typing import Optional, Sequence
+
+#: the repository root (tests run from an editable install)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: environment variable read by the crash hook
+CRASH_ENV = 'MMCLIPSELF_TEST_CRASH_AT'
+#: module written by :func:`write_crash_hook`, for ``custom_imports``
+CRASH_MODULE = 'crash_hook'
+
+_CRASH_HOOK_SOURCE = textwrap.dedent(f'''
+    """Test-only hook: dies after iteration ${CRASH_ENV}, like a killed job."""
+    import os
+
+    from mmengine.hooks import Hook
+
+    from mmclipself.registry import HOOKS
+
+
+    @HOOKS.register_module()
+    class CrashAfterIterForTest(Hook):
+        priority = 'LOWEST'  # after CheckpointHook has saved
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None,
+                             outputs=None):
+            if runner.iter + 1 == int(os.environ.get('{CRASH_ENV}', -1)):
+                raise RuntimeError('simulated crash')
+''')
+
+
+def write_crash_hook(directory: str) -> str:
+    """Write the ``CrashAfterIterForTest`` hook module into ``directory``.
+
+    Configs load it with ``custom_imports=dict(imports=['crash_hook'])`` and
+    ``custom_hooks=[dict(type='mmclipself.CrashAfterIterForTest')]``; put
+    ``directory`` on the subprocess's ``PYTHONPATH`` (see
+    :func:`train_in_subprocess`).
+
+    Returns:
+        The module file path.
+    """
+    path = osp.join(str(directory), f'{CRASH_MODULE}.py')
+    with open(path, 'w') as f:
+        f.write(_CRASH_HOOK_SOURCE)
+    return path
+
+
+def train_in_subprocess(config: str,
+                        work_dir: str,
+                        *extra: str,
+                        pythonpath: Sequence[str] = (),
+                        cwd: Optional[str] = None,
+                        crash_at: Optional[int] = None,
+                        timeout: float = 900) -> subprocess.CompletedProcess:
+    """``python tools/train.py CONFIG --work-dir WORK_DIR *extra``.
+
+    Args:
+        config: Config file.
+        work_dir: Work directory of the run.
+        *extra: More arguments, e.g. ``'--resume'``.
+        pythonpath: Directories prepended to ``PYTHONPATH`` (test modules).
+        cwd: Working directory (default: the config's directory).
+        crash_at: Make the crash hook raise after this iteration.
+        timeout: Seconds before the run is killed.
+
+    Returns:
+        The completed process (``returncode``, ``stdout``, ``stderr``).
+    """
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [*map(str, pythonpath),
+         env.get('PYTHONPATH', '')])
+    env.pop(CRASH_ENV, None)
+    if crash_at is not None:
+        env[CRASH_ENV] = str(crash_at)
+    command = [
+        sys.executable,
+        osp.join(REPO, 'tools', 'train.py'),
+        str(config), '--work-dir',
+        str(work_dir), *extra
+    ]
+    return subprocess.run(
+        command,
+        env=env,
+        cwd=cwd or osp.dirname(str(config)),
+        capture_output=True,
+        text=True,
+        timeout=timeout)
