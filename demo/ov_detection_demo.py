@@ -2,29 +2,38 @@
 """Open-vocabulary detection on one image with F-ViT and any class names.
 
 Examples:
-    # free-text classes, encoded with the text tower of the detector's CLIP
+    # free-text classes, encoded by the text tower of the detector's CLIP
+    # (derived from the config's image tower: EVA02-B-16 here)
     python demo/ov_detection_demo.py photo.jpg \\
-        configs/fvit/fvit_eva-vitb16-clipself-patches_ov-coco.py \\
+        configs/fvit/fvit_eva-vitb16_ov-coco.py \\
         --checkpoint fvit_eva-vitb16_coco.pth \\
         --classes "cat,coffee cup,person" --out-file result.jpg
+    # a CLIPSelf-refined tower file holds no text tower: name the weights
+    # of the CLIP it was refined from
+    python demo/ov_detection_demo.py photo.jpg \\
+        configs/fvit/fvit_eva-vitb16-clipself-patches_ov-coco.py \\
+        --checkpoint CKPT --classes "cat,coffee cup" \\
+        --text-pretrained open_clip://EVA02-B-16/merged2b_s8b_b131k
     # a vocabulary file of tools/generate_text_embeddings.py --background
     python demo/ov_detection_demo.py photo.jpg CONFIG --checkpoint CKPT \\
         --vocabulary data/text_embeddings/eva02-b16_lvis.pt
 
-Draws the boxes above ``--score-thr`` with MMDetection's
-``DetLocalVisualizer``, saves the image and prints the detections.
+Runs :class:`~mmclipself.apis.OVDetInferencer` (MMDetection's
+``DetInferencer``), which draws the boxes above ``--score-thr`` with
+MMDetection's ``DetLocalVisualizer``; saves the image and prints the
+detections.
 """
 import argparse
-import copy
+import os
 import os.path as osp
 import sys
 from typing import List, Optional
 
+import mmcv
 import torch
 from mmengine.config import DictAction
 
-from mmclipself.apis import (inference_ov_detector, init_ov_detector,
-                             load_image, parse_class_names)
+from mmclipself.apis import OVDetInferencer, load_image, parse_class_names
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -45,14 +54,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--background); default: the config\'s')
     p.add_argument(
         '--text-model',
-        default='EVA02-B-16',
-        help='open_clip model whose text tower encodes --classes: the CLIP '
-        'of the detector (EVA02-L-14-336 for EVA L/14 configs, '
-        'ViT-B-16-quickgelu / ViT-L-14-336-quickgelu for OpenAI ones)')
+        help='open_clip model whose text tower encodes --classes; default: '
+        'the CLIP of the config\'s image tower (e.g. EVA02-B-16 for '
+        'eva02-b16, ViT-B-16-quickgelu for OpenAI vit-b16)')
     p.add_argument(
         '--text-pretrained',
-        default='open_clip://EVA02-B-16/merged2b_s8b_b131k',
-        help='its weights: a file or open_clip://MODEL/TAG')
+        help='its weights, a file or open_clip://MODEL/TAG; default: the '
+        'image tower\'s pretrained source if it holds a text tower (an '
+        'open_clip tag or a full CLIP file; a CLIPSelf-refined tower does '
+        'not: then pass the weights of the CLIP it comes from)')
     p.add_argument(
         '--text-model-config',
         help='open_clip model config JSON of a custom --text-model '
@@ -79,25 +89,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_visualizer(cfg, dataset_meta: dict):
-    """The config's ``DetLocalVisualizer`` (or a default one), no backends."""
-    from mmdet.registry import VISUALIZERS
-    from mmdet.visualization import DetLocalVisualizer
-    vis_cfg = copy.deepcopy(cfg.get('visualizer') or {})
-    vis_type = str(vis_cfg.get('type', ''))
-    if not vis_type.endswith('DetLocalVisualizer'):
-        vis_cfg = dict(type='DetLocalVisualizer')
-    vis_cfg.setdefault('_scope_', 'mmdet')
-    vis_cfg.pop('vis_backends', None)  # only the out file is written
-    vis_cfg.pop('save_dir', None)
-    vis_cfg['name'] = 'ov_detection_demo'
-    visualizer = VISUALIZERS.build(vis_cfg)
-    if not isinstance(visualizer, DetLocalVisualizer):
-        raise TypeError(f'{vis_type} is not a DetLocalVisualizer')
-    visualizer.dataset_meta = dataset_meta
-    return visualizer
-
-
 def format_detections(result, classes, score_thr: float,
                       top_k: int) -> List[str]:
     """One line per detection above ``score_thr``, best first."""
@@ -118,7 +109,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     try:
         # cheap checks first: no model is built for a bad input
-        img = load_image(args.image)
+        load_image(args.image)
         if not osp.isfile(args.config):
             raise FileNotFoundError(f'config not found: {args.config}')
         if args.checkpoint and not osp.isfile(args.checkpoint) \
@@ -130,31 +121,29 @@ def main(argv: Optional[List[str]] = None) -> None:
             if args.text_model_config:
                 import open_clip
                 open_clip.add_model_config(args.text_model_config)
-        model = init_ov_detector(
+        inferencer = OVDetInferencer(
             args.config,
             args.checkpoint,
-            vocabulary=vocabulary,
             device=args.device,
-            cfg_options=args.cfg_options,
+            vocabulary=vocabulary,
             text_model=args.text_model,
-            text_pretrained=args.text_pretrained)
+            text_pretrained=args.text_pretrained,
+            cfg_options=args.cfg_options)
     except (FileNotFoundError, ValueError) as e:
         raise SystemExit(f'error: {e}')
     if not args.checkpoint:
         print(
             'warning: no --checkpoint, the detector layers are random',
             file=sys.stderr)
-    result = inference_ov_detector(model, img)
-    classes = model.dataset_meta['classes']
-    visualizer = build_visualizer(model.cfg, model.dataset_meta)
-    visualizer.add_datasample(
-        osp.basename(args.image),
-        img[..., ::-1],  # the visualiser draws on RGB
-        data_sample=result,
-        draw_gt=False,
-        show=False,
-        pred_score_thr=args.score_thr,
-        out_file=args.out_file)
+    out = inferencer(
+        args.image,
+        return_datasamples=True,
+        return_vis=True,
+        pred_score_thr=args.score_thr)
+    result, drawn = out['predictions'][0], out['visualization'][0]
+    os.makedirs(osp.dirname(osp.abspath(args.out_file)), exist_ok=True)
+    mmcv.imwrite(drawn[..., ::-1], args.out_file)  # drawn is RGB
+    classes = inferencer.model.dataset_meta['classes']
     lines = format_detections(result, classes, args.score_thr, args.top_k)
     above = int((result.pred_instances.scores >= args.score_thr).sum())
     print(f'vocabulary: {len(classes)} classes; {above} detections with '

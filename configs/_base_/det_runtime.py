@@ -1,12 +1,22 @@
-# Runtime of the detection configs: mmclipself's defaults plus MMDetection's
-# visualiser, so `tools/test.py --show-dir` (ours or MMDetection's) draws
-# boxes and masks.
+# Runtime of the detection configs: mmclipself's defaults in MMDetection's
+# scope, plus MMDetection's visualiser, so `tools/test.py --show-dir` (ours
+# or MMDetection's) draws boxes and masks.
+#
+# Scope rule (README "Config scopes"): a task config runs in its host
+# library's scope, so dataloaders, samplers, transforms, evaluators, hooks
+# and visualisers of MMDetection (and MMEngine) are written unprefixed; the
+# only prefixed names are mmclipself's own modules (`mmclipself.X`).
 _base_ = './default_runtime.py'
 
+default_scope = 'mmdet'
+
 default_hooks = dict(
-    visualization=dict(_scope_='mmdet', type='DetVisualizationHook'))
+    visualization=dict(type='DetVisualizationHook'),
+    # fails at the start of train/val/test if a dataloader's classes are
+    # not the vocabulary file's, in order, or if a training annotation has
+    # a class of loss weight 0 (a novel class: the loss would be NaN)
+    vocabulary_check=dict(type='mmclipself.VocabularyCheckHook'))
 visualizer = dict(
-    _scope_='mmdet',
     type='DetLocalVisualizer',
     vis_backends=[dict(type='LocalVisBackend')],
     name='visualizer')

@@ -12,16 +12,20 @@ config points to), so the same checkpoint detects any set of classes:
 
     model = init_ov_detector(
         'configs/fvit/fvit_eva-vitb16_ov-coco.py', 'fvit_coco.pth',
-        vocabulary=['cat', 'coffee cup', 'person'],
-        text_model='EVA02-B-16',
-        text_pretrained='open_clip://EVA02-B-16/merged2b_s8b_b131k')
+        vocabulary=['cat', 'coffee cup', 'person'])
     result = inference_ov_detector(model, 'photo.jpg')  # a DetDataSample
     set_vocabulary(model, 'data/text_embeddings/eva02-b16_lvis.pt')
 
+:class:`~mmclipself.apis.OVDetInferencer` does the same the MMDetection way
+(``texts=`` per call, MMDetection's visualiser); both build the detector
+with :func:`init_ov_detector`.
+
 Free-text class names are encoded with the 63 ViLD prompts and a
 "background" entry (:func:`encode_vocabulary`, the same recipe as
-``tools/generate_text_embeddings.py``) into a cached ``.pt`` file. The text
-tower must be the one of the detector's CLIP (same embedding width).
+``tools/generate_text_embeddings.py``) into a cached ``.pt`` file, by the
+text tower of the detector's CLIP: derived from the image tower
+(:func:`~mmclipself.apis.text_tower.detector_text_tower`) unless
+``text_model`` / ``text_pretrained`` are given.
 
 A custom vocabulary is a transfer test: every class counts as a base class
 (CLIP score fusion uses ``alpha`` for all of them), as in the CLIPSelf
@@ -42,7 +46,10 @@ from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
+from mmclipself.models.utils.frozen import init_frozen_parts
 from mmclipself.registry import MODELS
+from mmclipself.vocab import check_text_matches_image, load_vocabulary
+from .text_tower import detector_text_tower
 from .vocabulary import VocabularyType, resolve_vocabulary, vocabulary_names
 
 ImagesType = Union[str, np.ndarray, Sequence[str], Sequence[np.ndarray]]
@@ -81,6 +88,10 @@ def _sync_dataset_meta(model: nn.Module) -> List[str]:
     # mmdet's visualiser and metrics label boxes with dataset_meta['classes']
     model.dataset_meta = dict(classes=tuple(names), palette='random')
     return names
+
+
+def _is_class_list(vocabulary: Optional[VocabularyType]) -> bool:
+    return isinstance(vocabulary, (list, tuple))
 
 
 def _load_config(config: Union[str, Path, Config]) -> Config:
@@ -133,8 +144,9 @@ def init_ov_detector(config: Union[str, Path, Config],
             novel split); otherwise see :func:`resolve_vocabulary`.
         device: Device of the model.
         cfg_options: Overrides merged into the config.
-        text_model: open_clip model name to encode class names.
-        text_pretrained: Its weights.
+        text_model: open_clip model name to encode class names; default:
+            derived from the image tower (:func:`detector_text_tower`).
+        text_pretrained: Its weights; default: derived likewise.
         cache_dir: Cache of encoded vocabularies.
 
     Returns:
@@ -152,6 +164,9 @@ def init_ov_detector(config: Union[str, Path, Config],
     init_default_scope(cfg.get('default_scope', 'mmclipself'))
     head = _bbox_head_cfg(cfg)
     if vocabulary is not None:
+        if _is_class_list(vocabulary):
+            text_model, text_pretrained = detector_text_tower(
+                cfg, text_model, text_pretrained)
         path = resolve_vocabulary(vocabulary, text_model, text_pretrained,
                                   device, cache_dir)
         _configure_vocabulary(cfg, path)
@@ -167,6 +182,8 @@ def init_ov_detector(config: Union[str, Path, Config],
     if checkpoint is None:
         _quiet_init_weights(model)  # the CLIP tower from `pretrained`
     else:
+        # the frozen CLIP tower is not in the checkpoint: read it first
+        init_frozen_parts(model)
         try:
             load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
         except RuntimeError as e:
@@ -197,8 +214,9 @@ def set_vocabulary(model: nn.Module,
     Args:
         model: An F-ViT detector (e.g. from :func:`init_ov_detector`).
         vocabulary: See :func:`resolve_vocabulary`.
-        text_model: open_clip model name to encode class names.
-        text_pretrained: Its weights.
+        text_model: open_clip model name to encode class names; default:
+            derived from the image tower (:func:`detector_text_tower`).
+        text_pretrained: Its weights; default: derived likewise.
         cache_dir: Cache of encoded vocabularies.
 
     Returns:
@@ -206,8 +224,9 @@ def set_vocabulary(model: nn.Module,
 
     Raises:
         TypeError: Not an F-ViT detector.
-        ValueError: The embeddings do not fit the classifier, or the box
-            regressor / mask head is class-specific.
+        ValueError: The embeddings do not fit the classifier, come from
+            another CLIP's text tower, or the box regressor / mask head is
+            class-specific.
     """
     roi_head = getattr(model, 'roi_head', None)
     head = getattr(roi_head, 'bbox_head', None)
@@ -223,9 +242,16 @@ def set_vocabulary(model: nn.Module,
                                              False):
         raise ValueError('a class-specific mask head cannot change '
                          'vocabulary')
+    if _is_class_list(vocabulary):
+        text_model, text_pretrained = detector_text_tower(
+            model, text_model, text_pretrained)
     path = resolve_vocabulary(vocabulary, text_model, text_pretrained,
                               str(old.temperature.device), cache_dir)
     names = vocabulary_names(path)  # also rejects an empty vocabulary
+    check_text_matches_image(
+        load_vocabulary(path),
+        getattr(getattr(model, 'backbone', None), 'clip', None),
+        'set_vocabulary')
     head.set_vocabulary(path, base_classes=None)  # transfer: all base
     if mask_head is not None:
         mask_head.num_classes = len(names)
@@ -257,12 +283,13 @@ def load_image(path: str) -> np.ndarray:
     return img
 
 
-def build_test_pipeline(cfg: Config, from_array: bool = False) -> Compose:
-    """The config's test pipeline for raw images (no annotations).
+def test_pipeline_cfg(cfg: Config, loader: Optional[str] = None) -> list:
+    """The config's test pipeline for raw images (no annotations), as dicts.
 
-    ``LoadAnnotations`` is dropped and, for arrays, the image loader becomes
-    MMDetection's ``LoadImageFromNDArray``. Transforms are resolved in the
-    test dataset's scope (``_scope_``), whatever the current default scope.
+    ``LoadAnnotations`` is dropped and ``LoadImageFromFile`` is replaced by
+    ``loader`` if given (e.g. ``'mmdet.LoadImageFromNDArray'``). Transforms
+    are named in the test dataset's scope (``_scope_``), so they resolve
+    whatever the current default scope.
     """
     from mmdet.utils import get_test_pipeline_cfg
     dataset = cfg.test_dataloader.dataset
@@ -274,12 +301,23 @@ def build_test_pipeline(cfg: Config, from_array: bool = False) -> Compose:
         name = t['type'] if isinstance(t['type'], str) else ''
         if name.split('.')[-1] == 'LoadAnnotations':
             continue
-        if name.split('.')[-1] == 'LoadImageFromFile' and from_array:
-            t = dict(type='mmdet.LoadImageFromNDArray')
+        if name.split('.')[-1] == 'LoadImageFromFile' and loader:
+            t = dict(type=loader)
         elif scope and name and '.' not in name:
             t['type'] = f'{scope}.{name}'
         pipeline.append(t)
-    return Compose(pipeline)
+    return pipeline
+
+
+def build_test_pipeline(cfg: Config, from_array: bool = False) -> Compose:
+    """The config's test pipeline for raw images (no annotations).
+
+    See :func:`test_pipeline_cfg`; for arrays, the image loader is
+    MMDetection's ``LoadImageFromNDArray``.
+    """
+    return Compose(
+        test_pipeline_cfg(
+            cfg, 'mmdet.LoadImageFromNDArray' if from_array else None))
 
 
 def inference_ov_detector(model: nn.Module, imgs: ImagesType):

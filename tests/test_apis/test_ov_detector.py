@@ -14,24 +14,20 @@ import torch.nn.functional as F
 from mmclipself.apis import (encode_vocabulary, inference_ov_detector,
                              init_ov_detector, parse_class_names,
                              set_vocabulary)
-from mmclipself.models.text import build_text_model, encode_class_names
+from mmclipself.models.text import build_text_model
 from mmclipself.registry import MODELS
-from mmclipself.testing.fvit import (EMBED_DIM,
-                                                    tiny_fvit_config,
-                                                    write_tower,
-                                                    write_vocabulary)
+from mmclipself.testing.fvit import (EMBED_DIM, tiny_fvit_config, write_tower,
+                                     write_vocabulary)
+from mmclipself.testing.text import tiny_clip_cfg
+from mmclipself.vocab import encode_class_names
 
 COCO_CFG = 'configs/fvit/fvit_eva-vitb16_ov-coco.py'
 TRAIN_NAMES = ['person', 'cat', 'cup', 'spoon']  # person, spoon: coco48
 NEW_NAMES = ['dog', 'umbrella', 'person']
 TEXT_MODEL = 'TinyCLIP-mmclipself-ovdet'
 # an open_clip CLIP whose embeddings are as wide as the tiny detector's
-TINY_CLIP = dict(
-    embed_dim=EMBED_DIM,
-    vision_cfg=dict(
-        image_size=32, layers=1, width=32, patch_size=16, head_width=16),
-    text_cfg=dict(
-        context_length=77, vocab_size=49408, width=32, heads=2, layers=1))
+TINY_CLIP = tiny_clip_cfg()
+assert TINY_CLIP['embed_dim'] == EMBED_DIM
 
 
 @pytest.fixture(scope='module')

@@ -14,20 +14,16 @@ import skimage.data
 import torch
 
 from mmclipself.registry import MODELS
-from mmclipself.testing.fvit import (EMBED_DIM,
-                                                    tiny_fvit_config,
-                                                    write_tower,
-                                                    write_vocabulary)
+from mmclipself.testing.fvit import (EMBED_DIM, tiny_fvit_config, write_tower,
+                                     write_vocabulary)
+from mmclipself.testing.text import tiny_clip_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(REPO, 'demo', 'ov_detection_demo.py')
 TEXT_MODEL = 'TinyCLIP-mmclipself-demo'
-TINY_CLIP = dict(
-    embed_dim=EMBED_DIM,
-    vision_cfg=dict(
-        image_size=32, layers=1, width=32, patch_size=16, head_width=16),
-    text_cfg=dict(
-        context_length=77, vocab_size=49408, width=32, heads=2, layers=1))
+# an open_clip CLIP whose embeddings are as wide as the tiny detector's
+TINY_CLIP = tiny_clip_cfg()
+assert TINY_CLIP['embed_dim'] == EMBED_DIM
 
 
 @pytest.fixture(scope='module')
@@ -56,6 +52,7 @@ def _demo_main(argv):
     module.main(argv)
 
 
+@pytest.mark.slow  # the demo in a subprocess
 def test_demo_draws_free_text_classes_on_a_photo(tiny):
     out = tiny / 'out' / 'result.jpg'
     res = subprocess.run([
@@ -106,3 +103,20 @@ def test_demo_rejects_an_empty_class_list_and_a_missing_checkpoint(tiny):
         _demo_main([photo, config, '--classes', ' , '])
     with pytest.raises(SystemExit, match='checkpoint not found: .*nope.pth'):
         _demo_main([photo, config, '--checkpoint', str(tiny / 'nope.pth')])
+
+
+def test_demo_has_no_default_text_model(tiny):
+    # the tiny tower (a dict arch) names no open_clip model: the demo asks
+    # for one instead of encoding with an unrelated default CLIP
+    photo, config = str(tiny / 'chelsea.jpg'), str(tiny / 'tiny_fvit.py')
+    with pytest.raises(SystemExit, match='pass text_model='):
+        _demo_main([photo, config, '--classes', 'cat'])
+
+
+def test_make_demo_runs_the_distillation_demo_of_demo():
+    with open(osp.join(REPO, 'Makefile')) as f:
+        lines = f.read().splitlines()
+    recipe = lines[lines.index('demo: setup') + 1].split()
+    assert recipe[-1] == 'demo/clipself_distill_demo.py'
+    assert osp.isfile(osp.join(REPO, recipe[-1]))
+    assert not osp.exists(osp.join(REPO, 'tools', 'demo.py'))

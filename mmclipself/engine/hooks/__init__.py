@@ -1,4 +1,8 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
+from .init_frozen_parts_hook import InitFrozenPartsHook
 from .student_teacher_blend_hook import StudentTeacherBlendHook
+from .vocabulary_check_hook import VocabularyCheckHook
 
-__all__ = ['StudentTeacherBlendHook']
+__all__ = [
+    'InitFrozenPartsHook', 'StudentTeacherBlendHook', 'VocabularyCheckHook'
+]

@@ -1,9 +1,12 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
+from types import SimpleNamespace
+
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.structures import SampleList
 from torch import Tensor
 
 from mmclipself.registry import MODELS
+from mmclipself.vocab import check_text_matches_image
 
 
 @MODELS.register_module()
@@ -17,6 +20,10 @@ class FViT(TwoStageDetector):
     two-stage training. At test time the same tower pass also yields the
     dense CLIP map, which the RoI head uses to fuse CLIP scores into the
     detector's (skipped when the head has no ``clip_fusion``).
+
+    At build, the classifier must be as wide as the tower's embedding and,
+    when both are known, its vocabulary must come from the text tower of the
+    tower's CLIP (:func:`~mmclipself.vocab.check_text_matches_image`).
 
     Args: see :class:`mmdet.models.TwoStageDetector`.
     """
@@ -39,6 +46,15 @@ class FViT(TwoStageDetector):
                 f'text classifier is {classifier.in_features}-d: use the '
                 'text embeddings of the same CLIP and set '
                 f'bbox_head.fc_out_channels={clip.output_dim}')
+        # same width is not enough (OpenAI ViT-B/16 and EVA02-CLIP B/16
+        # both embed to 512-d): compare the CLIPs when both are known
+        provenance = getattr(classifier, 'vocabulary_provenance', None)
+        if clip is not None and provenance:
+            file = getattr(self.roi_head.bbox_head, 'cls_predictor_cfg',
+                           {}).get('embeddings')
+            check_text_matches_image(
+                SimpleNamespace(provenance=provenance, where=file), clip,
+                'roi_head.bbox_head')
 
     def predict(self,
                 batch_inputs: Tensor,

@@ -8,9 +8,8 @@ from torch import Tensor
 
 from mmclipself.registry import MODELS
 from mmclipself.utils.typing_utils import ConfigType
-from ...layers.text_embedding_classifier import (BACKGROUND,
-                                                 load_text_embeddings)
-from ...utils.base_classes import BaseClassSpec, resolve_base_classes
+from mmclipself.vocab import BACKGROUND, BaseClassSpec, resolve_base_classes
+from ...layers.text_embedding_classifier import load_text_embeddings
 
 
 def _vocabulary_size(embeddings: str) -> int:
@@ -40,9 +39,15 @@ class OVConvFCBBoxHead(ConvFCBBoxHead):
         cls_predictor_cfg: The text classifier config; its ``embeddings``
             file is the vocabulary.
         base_classes: The trained classes, see
-            :func:`~mmclipself.models.utils.base_classes.resolve_base_classes`
+            :func:`~mmclipself.vocab.resolve_base_classes`
             (``None``: all).
-        bg_weight: Loss weight of background samples.
+        bg_weight: Loss weight of background samples (> 0).
+        check_labels: Check in every :meth:`loss` call that no sampled
+            target has a zero-weight (novel) class, which would make the
+            loss NaN. Off by default: it syncs host and device each step,
+            and :class:`~mmclipself.engine.hooks.VocabularyCheckHook`
+            checks the whole training set once before training; turn it on
+            when targets are made during training (e.g. pseudo labels).
         **kwargs: Everything :class:`ConvFCBBoxHead` takes.
     """
 
@@ -51,7 +56,13 @@ class OVConvFCBBoxHead(ConvFCBBoxHead):
                  num_classes: Optional[int] = None,
                  base_classes: BaseClassSpec = None,
                  bg_weight: float = 1.0,
+                 check_labels: bool = False,
                  **kwargs) -> None:
+        if not bg_weight > 0:
+            raise ValueError(
+                f'bg_weight must be > 0 (the loss weight of background '
+                f'samples), got {bg_weight}: with 0 the background logit is '
+                'masked to -inf and the loss is NaN')
         if 'embeddings' not in cls_predictor_cfg:
             raise ValueError('cls_predictor_cfg needs an `embeddings` file '
                              '(the vocabulary)')
@@ -76,6 +87,7 @@ class OVConvFCBBoxHead(ConvFCBBoxHead):
             raise ValueError('OVConvFCBBoxHead needs a softmax loss_cls with '
                              'num_classes + 1 outputs')
         self.with_cls = True
+        self.check_labels = check_labels
         self.fc_cls = self._build_classifier(cls_predictor_cfg)
         # derived from the config, never stored: vocabularies stay swappable
         self.register_buffer(
@@ -145,6 +157,17 @@ class OVConvFCBBoxHead(ConvFCBBoxHead):
         mask[-1] = True
         return mask
 
+    def _check_labels(self, labels: Tensor) -> None:
+        """Raise if a target has a zero-weight (novel) class."""
+        novel = self.class_weight[labels] == 0
+        if bool(novel.any()):  # a host-device sync
+            label = int(labels[novel][0])
+            raise ValueError(
+                f'{int(novel.sum())} sampled RoIs have target class '
+                f'{self.class_names[label]!r} (label {label}), a class of '
+                'loss weight 0 (novel): its -inf logit makes the loss NaN; '
+                'train on base-class annotations only')
+
     def loss(self,
              cls_score: Tensor,
              bbox_pred: Tensor,
@@ -161,6 +184,8 @@ class OVConvFCBBoxHead(ConvFCBBoxHead):
         ``bg_weight``), the same as a class-weighted cross-entropy.
         """
         if cls_score is not None:
+            if self.check_labels:
+                self._check_labels(labels)
             cls_score = cls_score.masked_fill(self.class_weight == 0,
                                               float('-inf'))
             label_weights = label_weights * self.class_weight[labels]
