@@ -11,10 +11,10 @@ setup:
 	@bash tools/install/setup_env.sh
 
 demo: setup
-	$(VENV)/bin/python tools/demo.py
+	$(VENV)/bin/python demo/clipself_distill_demo.py
 
 test: setup
-	$(VENV)/bin/python -m pytest tests $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest tests --durations=10 $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/python -m flake8 mmclipself tools tests configs demo

@@ -1,18 +1,28 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 """Registries of mmclipself.
 
-Every registry is a child of the matching MMEngine root registry, so modules
-of MMEngine, MMDetection and MMSegmentation are reachable from an
-``mmclipself`` config with a scope prefix (``type='mmdet.FPN'``) and our
-modules are reachable from theirs (``type='mmclipself.X'``). ``locations``
+Every registry is a child of the matching MMEngine root registry, so our
+modules are reachable from any scope as ``type='mmclipself.X'`` (the one
+prefixed name in our configs, see the README's "Config scopes"). ``locations``
 lets the registry import the subpackage that defines a module the first time
 it is looked up, so configs need no ``custom_imports`` inside this package.
 See https://mmengine.readthedocs.io/en/latest/advanced_tutorials/registry.html
+
+Two kinds of registries are declared:
+
+- those that hold our modules: models, datasets, transforms, metrics, hooks
+  and inferencers;
+- empty scope anchors for the roots MMEngine's Runner builds from under the
+  default scope (``switch_scope_and_registry``). The distillation configs
+  run in the ``mmclipself`` scope, and without a child registry of that
+  scope MMEngine logs "Failed to search registry with scope "mmclipself""
+  for every loop, optimiser, scheduler, sampler, visualiser ... it builds
+  (and falls back to its root). Roots the Runner never builds that way
+  (runners, runner constructors, functions, task utils) have no child.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
-from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import INFERENCERS as MMENGINE_INFERENCERS
 from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
@@ -25,10 +35,6 @@ from mmengine.registry import \
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
-from mmengine.registry import \
-    RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS
-from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
-from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
@@ -36,17 +42,28 @@ from mmengine.registry import \
     WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
-# Engine: runners, loops, hooks, optimisers and schedules.
-RUNNERS = Registry(
-    'runner', parent=MMENGINE_RUNNERS, locations=['mmclipself.engine'])
-RUNNER_CONSTRUCTORS = Registry(
-    'runner constructor',
-    parent=MMENGINE_RUNNER_CONSTRUCTORS,
-    locations=['mmclipself.engine'])
-LOOPS = Registry(
-    'loop', parent=MMENGINE_LOOPS, locations=['mmclipself.engine'])
+# Our modules.
+MODELS = Registry(
+    'model', parent=MMENGINE_MODELS, locations=['mmclipself.models'])
+DATASETS = Registry(
+    'dataset', parent=MMENGINE_DATASETS, locations=['mmclipself.datasets'])
+TRANSFORMS = Registry(
+    'transform', parent=MMENGINE_TRANSFORMS, locations=['mmclipself.datasets'])
+METRICS = Registry(
+    'metric', parent=MMENGINE_METRICS, locations=['mmclipself.evaluation'])
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, locations=['mmclipself.engine.hooks'])
+INFERENCERS = Registry(
+    'inferencer', parent=MMENGINE_INFERENCERS, locations=['mmclipself.apis'])
+
+# Scope anchors (empty): the Runner builds these in the default scope. Their
+# locations are where such a module of ours would go.
+DATA_SAMPLERS = Registry(
+    'data sampler',
+    parent=MMENGINE_DATA_SAMPLERS,
+    locations=['mmclipself.datasets'])
+LOOPS = Registry(
+    'loop', parent=MMENGINE_LOOPS, locations=['mmclipself.engine'])
 OPTIMIZERS = Registry(
     'optimizer', parent=MMENGINE_OPTIMIZERS, locations=['mmclipself.engine'])
 OPTIM_WRAPPERS = Registry(
@@ -65,49 +82,24 @@ LOG_PROCESSORS = Registry(
     'log_processor',
     parent=MMENGINE_LOG_PROCESSORS,
     locations=['mmclipself.engine'])
-
-# Data: datasets, samplers and transforms.
-DATASETS = Registry(
-    'dataset', parent=MMENGINE_DATASETS, locations=['mmclipself.datasets'])
-DATA_SAMPLERS = Registry(
-    'data sampler',
-    parent=MMENGINE_DATA_SAMPLERS,
-    locations=['mmclipself.datasets'])
-TRANSFORMS = Registry(
-    'transform', parent=MMENGINE_TRANSFORMS, locations=['mmclipself.datasets'])
-
-# Models: backbones, distillers, heads, losses, detectors, segmentors.
-MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, locations=['mmclipself.models'])
-MODEL_WRAPPERS = Registry(
-    'model_wrapper',
-    parent=MMENGINE_MODEL_WRAPPERS,
-    locations=['mmclipself.models'])
-WEIGHT_INITIALIZERS = Registry(
-    'weight initializer',
-    parent=MMENGINE_WEIGHT_INITIALIZERS,
-    locations=['mmclipself.models'])
-TASK_UTILS = Registry(
-    'task util', parent=MMENGINE_TASK_UTILS, locations=['mmclipself.models'])
-
-# Evaluation.
-METRICS = Registry(
-    'metric', parent=MMENGINE_METRICS, locations=['mmclipself.evaluation'])
+VISUALIZERS = Registry(
+    'visualizer', parent=MMENGINE_VISUALIZERS, locations=['mmclipself.engine'])
+VISBACKENDS = Registry(
+    'vis_backend',
+    parent=MMENGINE_VISBACKENDS,
+    locations=['mmclipself.engine'])
+# val_evaluator=dict(type='Evaluator', metrics=...)
 EVALUATOR = Registry(
     'evaluator',
     parent=MMENGINE_EVALUATOR,
     locations=['mmclipself.evaluation'])
-
-# Visualisation and inference.
-VISUALIZERS = Registry(
-    'visualizer',
-    parent=MMENGINE_VISUALIZERS,
-    locations=['mmclipself.visualization'])
-VISBACKENDS = Registry(
-    'vis_backend',
-    parent=MMENGINE_VISBACKENDS,
-    locations=['mmclipself.visualization'])
-INFERENCERS = Registry(
-    'inferencer', parent=MMENGINE_INFERENCERS, locations=['mmclipself.apis'])
-FUNCTIONS = Registry(
-    'function', parent=MMENGINE_FUNCTIONS, locations=['mmclipself.datasets'])
+# distributed training wraps the model through it
+MODEL_WRAPPERS = Registry(
+    'model_wrapper',
+    parent=MMENGINE_MODEL_WRAPPERS,
+    locations=['mmclipself.models'])
+# init_cfg=dict(type='Pretrained', ...) on any module
+WEIGHT_INITIALIZERS = Registry(
+    'weight initializer',
+    parent=MMENGINE_WEIGHT_INITIALIZERS,
+    locations=['mmclipself.models'])

@@ -7,9 +7,9 @@ _base_ = [
 ]
 
 model = dict(
-    type='CLIPSelfDistiller',
+    type='mmclipself.CLIPSelfDistiller',
     student=dict(
-        type='EVA02CLIPViT',
+        type='mmclipself.EVA02CLIPViT',
         # EVA02 structure (SwiGLU, sub-LN, RoPE with a 16x16 reference grid)
         # at a size a CPU trains in minutes.
         arch=dict(
@@ -28,7 +28,9 @@ model = dict(
             num_classes=64),
         train_blocks='all'),
     data_preprocessor=dict(
-        type='CLIPSelfDataPreprocessor', student_size=256, crop_size=64),
+        type='mmclipself.CLIPSelfDataPreprocessor',
+        student_size=256,
+        crop_size=64),
 )
 
 train_dataloader = dict(
@@ -55,4 +57,4 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=60, by_epoch=False))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
-custom_hooks = [dict(type='StudentTeacherBlendHook', alpha=0.7)]
+custom_hooks = [dict(type='mmclipself.StudentTeacherBlendHook', alpha=0.7)]

@@ -9,7 +9,7 @@ _base_ = [
 ]
 
 student = dict(
-    type='EVA02CLIPViT',
+    type='mmclipself.EVA02CLIPViT',
     arch='eva02-b16',
     # EVA02_CLIP_B_psz16_s8B weights via open_clip (fp16 copy on the HF
     # hub); a local open_clip/EVA-CLIP/CLIPSelf .pt works too.
@@ -18,10 +18,10 @@ student = dict(
     # (paper Table 1b, release --lock-image-unlocked-groups 12)
     train_blocks='all')
 model = dict(
-    type='CLIPSelfDistiller',
+    type='mmclipself.CLIPSelfDistiller',
     student=student,
     data_preprocessor=dict(
-        type='CLIPSelfDataPreprocessor',
+        type='mmclipself.CLIPSelfDataPreprocessor',
         student_size=1024,  # paper Table 1c: 1024 for B/16
         crop_size=224))  # the teacher's pre-training resolution
 
@@ -29,5 +29,5 @@ train_dataloader = dict(batch_size=2)
 
 custom_hooks = [
     # release: saved weights are 0.7 * student + 0.3 * teacher for B/16
-    dict(type='StudentTeacherBlendHook', alpha=0.7),
+    dict(type='mmclipself.StudentTeacherBlendHook', alpha=0.7),
 ]

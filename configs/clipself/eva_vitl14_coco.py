@@ -8,7 +8,7 @@ model = dict(
         pretrained='open_clip://EVA02-L-14-336/merged2b_s6b_b61k'),
     data_preprocessor=dict(student_size=896, crop_size=336))
 
-custom_hooks = [dict(type='StudentTeacherBlendHook', alpha=0.95)]
+custom_hooks = [dict(type='mmclipself.StudentTeacherBlendHook', alpha=0.95)]
 
 # region recognition with the L/14 text tower's embeddings
 val_evaluator = dict(

@@ -7,14 +7,14 @@ train_dataloader = dict(
     dataset=dict(
         proposal_file='proposals/coco_train2017_proposals.json',
         pipeline=[
-            dict(type='LoadImageOrSkip'),
+            dict(type='mmclipself.LoadImageOrSkip'),
             # release: <= 20 boxes of 8^2..1024^2 px; teacher crops are the
             # boxes enlarged 1.5x around their centre
             dict(
-                type='ProposalRegions',
+                type='mmclipself.ProposalRegions',
                 max_regions=20,
                 min_size=8,
                 max_size=1024,
                 crop_scale=1.5),
-            dict(type='PackRegionInputs'),
+            dict(type='mmclipself.PackRegionInputs'),
         ]))

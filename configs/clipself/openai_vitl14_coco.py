@@ -5,13 +5,13 @@ _base_ = './eva_vitb16_coco.py'
 model = dict(
     student=dict(
         _delete_=True,
-        type='OpenAICLIPViT',
+        type='mmclipself.OpenAICLIPViT',
         arch='vit-l14',
         pretrained='open_clip://ViT-L-14-quickgelu/openai',
         train_blocks='all'),
     data_preprocessor=dict(student_size=896, crop_size=224))
 
-custom_hooks = [dict(type='StudentTeacherBlendHook', alpha=0.95)]
+custom_hooks = [dict(type='mmclipself.StudentTeacherBlendHook', alpha=0.95)]
 
 val_evaluator = dict(
     text_embeddings='data/embeddings/coco_panoptic_openai-vitl14.pt')

@@ -6,47 +6,19 @@
 # reproducibly (configs/fvit/PROPOSALS.md has the commands).
 #
 # Backbone, FPN and RPN head are exactly those of F-ViT
-# (fvit_eva-vitb16_ov-coco.py), only without the RoI head; 8 GPUs x 8 images,
-# 640 x 640 input.
+# (fvit_eva-vitb16_ov-coco.py), only without the RoI head
+# (_base_/models/rpn_eva-vitb16.py); 8 GPUs x 8 images, 640 x 640 input.
 _base_ = [
-    '../_base_/models/fvit_eva-vitb16.py',
+    '../_base_/models/rpn_eva-vitb16.py',
     '../_base_/datasets/ov_coco_detection.py',
     '../_base_/schedules/fvit_3e.py', '../_base_/det_runtime.py'
 ]
-
-model = dict(
-    _delete_=True,  # drop F-ViT's roi_head and rcnn train/test settings
-    _scope_='mmdet',
-    # MMDetection's RPN forces rpn_head.num_classes = 1 and sets every gt
-    # label to 0: class-agnostic by construction, whatever the 48 labels
-    type='RPN',
-    # from the F-ViT base: ImageNet mean/std, pad to 640 x 640
-    data_preprocessor=_base_.model.data_preprocessor,
-    # from the F-ViT base: frozen EVA02-CLIP B/16 tapped at blocks
-    # (3, 5, 7, 11) (paper A.3), 'convt' pyramid (release)
-    backbone=_base_.model.backbone,
-    neck=_base_.model.neck,  # from the F-ViT base: FPN 768 -> 256, 5 levels
-    # from the F-ViT base: 2 convs (release), 3 anchors per location at
-    # strides 4-64, CE + L1 losses
-    rpn_head=_base_.model.rpn_head,
-    # from the F-ViT base: MMDetection's RPN defaults (IoU 0.7 / 0.3,
-    # 256 anchors sampled per image, half positive)
-    train_cfg=dict(rpn=_base_.model.train_cfg.rpn),
-    # from the F-ViT base: what F-ViT's own RPN proposes at test time
-    # (1000 per level before NMS 0.7, 1000 kept), so AR@1000 below is the
-    # recall F-ViT's RoI head starts from; tools/misc/dump_proposals.py
-    # keeps the top --max-per-img (100) of them
-    test_cfg=dict(rpn=_base_.model.test_cfg.rpn))
 
 # Data (from ov_coco_detection.py): train on
 # annotations/instances_train2017_seen_2_65_cat.json (base-class boxes only;
 # images without one are skipped, filter_empty_gt), F-ViT's large-scale
 # jitter at 640; validate on val2017 with the boxes of all 65 classes, so the
 # recall below includes the 17 novel classes the RPN never saw.
-train_dataloader = dict(
-    # the base names MMDetection's sampler without its scope; the Runner
-    # looks it up under default_scope 'mmclipself' and would not find it
-    batch_sampler=dict(type='mmdet.AspectRatioBatchSampler'))
 
 # Schedule (from fvit_3e.py): 3 epochs, AdamW lr 1e-4 at batch 64, weight
 # decay 0.1, clip 1.0, 250 warm-up iterations, fp16. This is the schedule
@@ -60,7 +32,7 @@ train_dataloader = dict(
 # NumPy >= 1.24 (open-mmlab/mmdetection#9936, fix #12063 unmerged).
 val_evaluator = dict(
     _delete_=True,  # drop OVCocoMetric's novel/base class arguments
-    type='mmdet.CocoMetric',
+    type='CocoMetric',
     # from ov_coco_detection.py: instances_val2017_all_2.json (65 classes)
     ann_file=_base_.val_evaluator.ann_file,
     metric='proposal',

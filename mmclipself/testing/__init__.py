@@ -3,6 +3,7 @@
 
 - :mod:`.towers`: tiny random CLIP towers (EVA02 and OpenAI shaped);
 - :mod:`.fvit`: tiny F-ViT configs, tower and vocabulary files;
+- :mod:`.text`: tiny open_clip CLIP configs for text-tower tests;
 - :mod:`.detection` / :mod:`.panoptic`: tiny COCO / LVIS / COCO-panoptic
   sets written from real photos with hand-made annotations;
 - :mod:`.configs`: config inspection (inheritance depth).

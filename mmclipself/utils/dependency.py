@@ -4,5 +4,3 @@ from importlib.util import find_spec
 
 #: MMSegmentation is needed only by the segmentation models.
 WITH_MMSEG: bool = find_spec('mmseg') is not None
-#: open_clip provides OpenAI CLIP ViTs, text towers and tokenizers.
-WITH_OPEN_CLIP: bool = find_spec('open_clip') is not None

@@ -9,10 +9,11 @@ from mmengine import DefaultScope
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Register the modules of mmclipself, MMDetection and MMSegmentation.
 
-    After this call a single config can build ``mmclipself`` modules (plain
-    names under the default scope), ``mmdet.X`` and ``mmseg.X`` modules.
-    Runner-based tools do not need it: the registries' ``locations`` import
-    what a config uses.
+    After this call dicts of all three libraries build in one process:
+    ``mmclipself.X`` (plain names too while ``mmclipself`` is the default
+    scope), and MMDetection's / MMSegmentation's modules in their scope
+    (``_scope_='mmdet'``) or as ``mmdet.X`` / ``mmseg.X``. Runner-based tools
+    do not need it: the registries' ``locations`` import what a config uses.
 
     Args:
         init_default_scope: Whether to make ``mmclipself`` the default scope.
@@ -27,7 +28,6 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmclipself.engine  # noqa: F401
     import mmclipself.evaluation  # noqa: F401
     import mmclipself.models  # noqa: F401
-    import mmclipself.visualization  # noqa: F401
     from mmclipself.utils.dependency import WITH_MMSEG
 
     mmdet.utils.register_all_modules(init_default_scope=False)

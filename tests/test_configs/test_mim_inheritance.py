@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
@@ -17,7 +18,7 @@ DOWNSTREAM_CFG = textwrap.dedent("""
         'mmclipself::_base_/schedules/clipself_6e.py',
     ]
     custom_imports = dict(imports=['mmclipself'], allow_failed_imports=False)
-    loss = dict(type='CosineSimilarityLoss', loss_weight=0.5)
+    loss = dict(type='mmclipself.CosineSimilarityLoss', loss_weight=0.5)
     # AmpOptimWrapper (the release's AMP) needs a GPU; on CPU use the plain
     # wrapper.
     optim_wrapper = dict(type='OptimWrapper', optimizer=dict(lr=2e-5))
@@ -55,6 +56,7 @@ def test_downstream_config_loads_and_builds(tmp_path):
     assert VISUALIZERS.build(dict(cfg.visualizer, name='downstream_vis'))
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_downstream_config_from_a_fresh_process(tmp_path):
     # Nothing imported beforehand: a stand-in for another project's train
     # script is started through `python -m mmclipself.run`, from a working
@@ -77,6 +79,7 @@ def test_downstream_config_from_a_fresh_process(tmp_path):
     assert out.stdout.split()[-2:] == ['mmclipself', '2e-05']
 
 
+@pytest.mark.slow
 def test_run_reports_a_missing_script(tmp_path):
     out = subprocess.run(
         [sys.executable, '-m', 'mmclipself.run',
@@ -97,13 +100,13 @@ def test_downstream_inherits_a_clipself_config(tmp_path):
         train_dataloader = dict(batch_size=4)
     """))
     cfg = Config.fromfile(str(path))
-    assert cfg.model.type == 'CLIPSelfDistiller'
+    assert cfg.model.type == 'mmclipself.CLIPSelfDistiller'
     assert cfg.model.student.arch == 'eva02-b16'
     assert cfg.model.student.pretrained == 'my_weights/eva02_b16.pt'
     assert cfg.model.data_preprocessor.student_size == 1024
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.train_dataloader.dataset.pipeline[1].type == \
-        'RandomGridRegions'
+        'mmclipself.RandomGridRegions'
 
 
 def test_downstream_fvit_config_swaps_the_vocabulary(tmp_path):
@@ -120,7 +123,11 @@ def test_downstream_fvit_config_swaps_the_vocabulary(tmp_path):
             base_classes=None)))
     """))
     cfg = Config.fromfile(str(path))
+    # the scope rule: MMDetection's scope, our types prefixed
+    assert cfg.default_scope == 'mmdet'
     assert cfg.model.type == 'mmclipself.FViT'
+    assert cfg.train_dataloader.batch_sampler.type == \
+        'AspectRatioBatchSampler'
     assert cfg.model.roi_head.clip_fusion.temperature == 75.0
     head = MODELS.build(dict(cfg.model.roi_head.bbox_head, _scope_='mmdet'))
     assert head.class_names == ['cat', 'dog'] and head.num_classes == 2

@@ -4,7 +4,11 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# runs the tool in subprocesses
+pytestmark = pytest.mark.slow
 
 
 def test_benchmark_prints_throughput_and_flops():

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from mmclipself.testing.fvit import (EMBED_DIM,
-                                                    tiny_fvit_config,
-                                                    write_tower,
-                                                    write_vocabulary)
+from mmclipself.testing.fvit import (EMBED_DIM, tiny_fvit_config, write_tower,
+                                     write_vocabulary)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# times a detector end to end
+pytestmark = pytest.mark.slow
 
 
 def _load_script():

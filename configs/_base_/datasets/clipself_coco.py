@@ -3,19 +3,19 @@
 # list of the annotation file is read; regions come from an m x n grid of
 # the original-resolution image, the teacher sees the same tiles as crops.
 # Configs add coco_panoptic_region_recognition.py for validation/test.
-dataset_type = 'ImageRegionDataset'
+dataset_type = 'mmclipself.ImageRegionDataset'
 data_root = 'data/coco/'
 
 train_pipeline = [
-    dict(type='LoadImageOrSkip'),
+    dict(type='mmclipself.LoadImageOrSkip'),
     # release sampling rule and cap of 20 regions (what produced the
     # published numbers); sampling='paper' draws m, n from 1..6 freely
     dict(
-        type='RandomGridRegions',
+        type='mmclipself.RandomGridRegions',
         max_split=6,
         sampling='release',
         max_regions=20),
-    dict(type='PackRegionInputs'),
+    dict(type='mmclipself.PackRegionInputs'),
 ]
 train_dataloader = dict(
     batch_size=2,

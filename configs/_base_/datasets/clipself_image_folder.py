@@ -6,9 +6,9 @@ _base_ = './clipself_coco.py'
 
 data_root = 'data/images/'
 test_pipeline = [
-    dict(type='LoadImageOrSkip'),
-    dict(type='RandomGridRegions', split=(3, 3), shuffle=False),
-    dict(type='PackRegionInputs'),
+    dict(type='mmclipself.LoadImageOrSkip'),
+    dict(type='mmclipself.RandomGridRegions', split=(3, 3), shuffle=False),
+    dict(type='mmclipself.PackRegionInputs'),
 ]
 train_dataloader = dict(
     dataset=dict(
@@ -20,12 +20,12 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
-        type='ImageRegionDataset',
+        type='mmclipself.ImageRegionDataset',
         data_root=data_root,
         ann_file='',
         data_prefix=dict(img_path=''),
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='RegionAlignmentMetric')
+val_evaluator = dict(type='mmclipself.RegionAlignmentMetric')
 test_evaluator = val_evaluator

@@ -6,10 +6,10 @@
 #       --model EVA02-B-16 --pretrained <weights> --out <text_embeddings>
 panoptic_data_root = 'data/coco/'
 panoptic_pipeline = [
-    dict(type='LoadImageOrSkip'),
+    dict(type='mmclipself.LoadImageOrSkip'),
     # thing crops enlarged 1.5x, stuff crops the mask's box (release)
-    dict(type='LoadPanopticRegions', thing_crop_scale=1.5),
-    dict(type='PackRegionInputs'),
+    dict(type='mmclipself.LoadPanopticRegions', thing_crop_scale=1.5),
+    dict(type='mmclipself.PackRegionInputs'),
 ]
 val_dataloader = dict(
     batch_size=1,
@@ -18,7 +18,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
-        type='CocoPanopticRegionDataset',
+        type='mmclipself.CocoPanopticRegionDataset',
         data_root=panoptic_data_root,
         ann_file='annotations/panoptic_val2017.json',
         data_prefix=dict(
@@ -27,6 +27,6 @@ val_dataloader = dict(
         pipeline=panoptic_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(
-    type='RegionRecognitionMetric',
+    type='mmclipself.RegionRecognitionMetric',
     text_embeddings='data/embeddings/coco_panoptic_eva02-b16.pt')
 test_evaluator = val_evaluator

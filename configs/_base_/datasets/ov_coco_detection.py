@@ -4,6 +4,8 @@
 # from the official annotations with
 #   python tools/dataset_converters/build_ov_coco.py --split train ...
 #   python tools/dataset_converters/build_ov_coco.py --split val ...
+# Types resolve in MMDetection's scope (default_scope of det_runtime.py);
+# only mmclipself's own carry a prefix.
 dataset_type = 'mmclipself.OVCocoDataset'
 data_root = 'data/coco/'
 image_size = (640, 640)  # release: 640 for ViT-B/16, 896 for ViT-L/14
@@ -42,9 +44,8 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='mmdet.AspectRatioBatchSampler'),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
-        _scope_='mmdet',
         type=dataset_type,
         data_root=data_root,
         ann_file='annotations/instances_train2017_seen_2_65_cat.json',
@@ -58,7 +59,6 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        _scope_='mmdet',
         type=dataset_type,
         data_root=data_root,
         ann_file='annotations/instances_val2017_all_2.json',
@@ -69,7 +69,7 @@ test_dataloader = val_dataloader
 
 # novel/base AP50 per class at IoU 0.5 (release protocol), plus COCO's AP
 val_evaluator = dict(
-    type='OVCocoMetric',
+    type='mmclipself.OVCocoMetric',
     ann_file=data_root + 'annotations/instances_val2017_all_2.json',
     metric='bbox',
     novel_classes='coco17',

@@ -5,6 +5,8 @@
 #   python tools/dataset_converters/build_ov_lvis.py ...
 # LVIS images are COCO 2017 images: data/lvis_v1/{train2017,val2017} may be
 # symlinks to data/coco/.
+# Types resolve in MMDetection's scope (default_scope of det_runtime.py);
+# only mmclipself's own carry a prefix.
 dataset_type = 'LVISV1Dataset'
 data_root = 'data/lvis_v1/'
 image_size = (1024, 1024)  # release: 1024 for ViT-B/16, 896 for ViT-L/14
@@ -41,9 +43,8 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='mmdet.AspectRatioBatchSampler'),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
-        _scope_='mmdet',
         type=dataset_type,
         data_root=data_root,
         ann_file='annotations/lvis_v1_train_seen_1203_cat.json',
@@ -57,7 +58,6 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        _scope_='mmdet',
         type=dataset_type,
         data_root=data_root,
         ann_file='annotations/lvis_v1_val.json',
@@ -69,7 +69,7 @@ test_dataloader = val_dataloader
 # LVIS AP/APr/APc/APf (300 detections per image); novel_base_ap50=True adds
 # the release's novel/base mask AP50 at the cost of one more evaluation pass
 val_evaluator = dict(
-    type='OVLVISMetric',
+    type='mmclipself.OVLVISMetric',
     ann_file=data_root + 'annotations/lvis_v1_val.json',
     metric=['bbox', 'segm'])
 test_evaluator = val_evaluator

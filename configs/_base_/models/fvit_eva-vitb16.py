@@ -1,7 +1,8 @@
 # F-ViT (paper §4.3 and A.3, reference facts §1) on a frozen EVA02-CLIP
-# ViT-B/16. The whole model is built in MMDetection's scope (`_scope_`), so
-# nested MMDetection types resolve as in any MMDetection config; mmclipself's
-# own modules carry the `mmclipself.` prefix.
+# ViT-B/16: the base of the F-ViT model family. The model is built in
+# MMDetection's scope (`_scope_`, whatever the default scope), so nested
+# MMDetection types resolve as in any MMDetection config; mmclipself's own
+# modules are the only prefixed names (`mmclipself.X`).
 #
 # The vocabulary is a text-embedding file written by
 #   python tools/generate_text_embeddings.py --dataset coco65 --background \

@@ -1,1 +1,0 @@
-# Copyright (c) mmclipself contributors. All rights reserved.
