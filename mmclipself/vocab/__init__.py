@@ -8,7 +8,9 @@
 - the in-memory :class:`Vocabulary`, its file format, loader and caches
   (:mod:`.vocabulary`, :mod:`.file_format`, :mod:`.cache`);
 - the encoder (:func:`embed_class_names`);
-- which text tower belongs to an image tower (:mod:`.provenance`).
+- which text tower belongs to an image tower (:mod:`.provenance`);
+- whether a dataset's classes are the vocabulary, in order
+  (:func:`check_class_order`).
 
 This package does not import the models; the text tower module is
 :class:`mmclipself.models.CLIPTextEncoder`.
@@ -16,6 +18,7 @@ This package does not import the models; the text tower module is
 from .base_classes import (CATEGORIES_SUFFIX, BaseClassSpec, categories_file,
                            category_only, resolve_base_classes)
 from .cache import CACHE_ENV, cached_vocabulary_path, default_cache_dir
+from .checks import check_class_order
 from .class_names import (BACKGROUND, COCO_BASE_48, COCO_NOVEL_17,
                           check_class_names, get_class_names,
                           list_vocabularies, read_class_file, split_synonyms)
@@ -41,5 +44,6 @@ __all__ = [
     'vocabulary_from_dict', 'clear_vocabulary_cache', 'file_fingerprint',
     'CACHE_ENV', 'default_cache_dir', 'cached_vocabulary_path',
     'embed_class_names', 'encode_class_names', 'TOWER_TEXT_MODELS',
-    'text_model_for_tower', 'text_family', 'check_text_matches_image'
+    'text_model_for_tower', 'text_family', 'check_text_matches_image',
+    'check_class_order'
 ]

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 
 from mmclipself.registry import METRICS
-from mmclipself.vocab import load_vocabulary
+from mmclipself.vocab import check_class_order, load_vocabulary
 
 
 @METRICS.register_module()
@@ -58,11 +58,10 @@ class RegionRecognitionMetric(BaseMetric):
     def _check(self) -> None:
         classes = list(self.dataset_meta.get('classes', ())) \
             if self.dataset_meta else []
-        if classes and classes != self.class_names:
-            raise ValueError(
-                f'{self.source} has {len(self.class_names)} class names that '
-                f'differ from the dataset\'s {len(classes)} classes; '
-                'regenerate it for this dataset')
+        if classes:
+            check_class_order(classes, self.class_names,
+                              f'{type(self).__name__} dataset',
+                              f'text embeddings {self.source}')
 
     def _top5(self, feats: torch.Tensor) -> np.ndarray:
         if feats.shape[-1] != self.embeddings.shape[-1]:

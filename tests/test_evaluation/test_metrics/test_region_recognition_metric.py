@@ -100,7 +100,10 @@ def test_process_groups_and_checks(tmp_path):
     other = RegionRecognitionMetric(
         _embeddings(tmp_path / 'n.pt', names=['a', 'b', 'c', 'd']))
     other.dataset_meta = dict(classes=tuple(NAMES))
-    with pytest.raises(ValueError, match='differ from the dataset'):
+    with pytest.raises(
+            ValueError,
+            match=r"first mismatch at index 0: expected 'cat' \(dataset\), "
+            r"got 'a' \(vocabulary\)"):
         other.process({}, [s])
     with pytest.raises(FileNotFoundError, match='generate_text_embeddings'):
         RegionRecognitionMetric(str(tmp_path / 'missing.pt'))
