@@ -51,6 +51,7 @@ FINGERPRINT_LENGTH = 16
 _RECORD_ATTR = '_weights_record'
 _PARTS_ATTR = '_frozen_parts'
 _HOOKED_ATTR = '_frozen_parts_hooked'
+_PENDING_ATTR = '_frozen_source_pending'
 
 WeightsRecord = Dict[str, Optional[str]]
 
@@ -223,9 +224,10 @@ def _load_pre_hook(owner: nn.Module, state_dict: Dict, prefix: str,
                             for k, v in state_dict.items()
                             if k.startswith(part_prefix))
         if given:  # stored weights: they are what the part will hold
-            record_weights(part,
-                           saved.get('source') if saved else None,
-                           weights_fingerprint(given))
+            # fingerprinted once loaded (see _load_post_hook): the part's
+            # own hooks may still convert them (e.g. packed q/k/v keys)
+            object.__setattr__(part, _PENDING_ATTR,
+                               saved.get('source') if saved else None)
             continue
         qualname = part_prefix[:-1]
         if saved is None:
@@ -259,6 +261,15 @@ def _load_pre_hook(owner: nn.Module, state_dict: Dict, prefix: str,
                     f'{_describe(current)}. {hint}')
         for key, value in part.state_dict().items():
             state_dict[part_prefix + key] = value
+
+
+def _load_post_hook(owner: nn.Module, incompatible_keys) -> None:
+    """Record the parts whose weights the checkpoint stored, as loaded."""
+    for name in getattr(owner, _PARTS_ATTR):
+        part = getattr(owner, name)
+        if _PENDING_ATTR in part.__dict__:
+            source = part.__dict__.pop(_PENDING_ATTR)
+            record_weights(part, source)
 
 
 def register_frozen_part(
@@ -298,6 +309,7 @@ def register_frozen_part(
     if not owner.__dict__.get(_HOOKED_ATTR, False):
         owner.register_state_dict_post_hook(_save_hook)
         owner.register_load_state_dict_pre_hook(_load_pre_hook)
+        owner.register_load_state_dict_post_hook(_load_post_hook)
         object.__setattr__(owner, _HOOKED_ATTR, True)
 
 

@@ -17,15 +17,14 @@ from mmengine.runner import load_checkpoint
 
 from mmclipself.engine.hooks import InitFrozenPartsHook
 from mmclipself.models import CLIPSelfDistiller
-from mmclipself.models.utils.frozen import (FrozenPartMismatchError,
-                                            FrozenPartsMixin, decode_record,
-                                            encode_record, init_frozen_parts,
-                                            weights_fingerprint,
-                                            weights_record)
+from mmclipself.models.layers.split_qkv_attention import pack_qkv_keys
+from mmclipself.models.utils.frozen import (
+    FrozenPartMismatchError, FrozenPartsMixin, decode_record, encode_record,
+    init_frozen_parts, set_store_weights, weights_fingerprint, weights_record)
 from mmclipself.registry import MODELS
 from mmclipself.testing.fvit import (REPO, tiny_fvit_config, write_tower,
                                      write_vocabulary)
-from mmclipself.testing.towers import TINY_EVA, tiny_eva
+from mmclipself.testing.towers import TINY_EVA, tiny_eva, tiny_openai
 
 
 class Owner(FrozenPartsMixin, BaseModule):
@@ -172,6 +171,42 @@ def test_stored_weights_load_and_update_the_record(tmp_path):
     assert weights_record(other.tower) == weights_record(model.tower)
     for k, v in model.tower.state_dict().items():
         assert torch.equal(other.tower.state_dict()[k], v), k
+
+
+class OpenAIOwner(FrozenPartsMixin, BaseModule):
+    """A head on a frozen tiny OpenAI tower, stored in checkpoints."""
+
+    def __init__(self):
+        super().__init__()
+        self.tower = tiny_openai()
+        self.head = nn.Linear(16, 2)
+        self.register_frozen_part('tower', store_weights=True)
+
+
+def test_stored_packed_weights_are_fingerprinted_as_loaded():
+    # a tower stored in open_clip's packed q/k/v layout (checkpoints written
+    # before the split) is converted by the tower's own load hook, which
+    # runs after the owner's: the record must describe the loaded weights
+    torch.manual_seed(0)
+    src = OpenAIOwner()
+    src.init_weights()
+    state = pack_qkv_keys(src.state_dict())
+    assert any(k.endswith('attn.in_proj_weight') for k in state)
+    dst = OpenAIOwner()
+    dst.load_state_dict(state, strict=True)
+    assert weights_record(dst.tower)['fingerprint'] == weights_fingerprint(
+        dst.tower) == weights_fingerprint(src.tower)
+    # saved again and loaded into a model holding the same weights: checks
+    third = OpenAIOwner()
+    third.tower.load_state_dict(src.tower.state_dict())
+    third.tower._is_init = True
+    set_store_weights(third, 'tower', False)
+    resaved = {
+        k: v
+        for k, v in dst.state_dict().items()
+        if not k.startswith('tower.') or k.endswith('__frozen__')
+    }
+    third.load_state_dict(resaved, strict=True)
 
 
 def test_init_frozen_parts_hook_initialises_before_loading(tmp_path):
