@@ -11,9 +11,8 @@ from typing import Any, Mapping, Optional, Tuple
 
 import torch
 
+from mmclipself.models.utils.clip_checkpoint import OPEN_CLIP_SCHEME
 from mmclipself.vocab.provenance import text_model_for_tower
-
-OPEN_CLIP_SCHEME = 'open_clip://'
 
 
 def _image_tower(detector: Any) -> Any:

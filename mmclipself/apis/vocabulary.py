@@ -17,10 +17,10 @@ from typing import List, Mapping, Optional, Sequence, Union
 import torch
 
 from mmclipself.vocab import (BACKGROUND, CACHE_ENV, Vocabulary,
-                              cached_vocabulary_path, default_cache_dir,
-                              embed_class_names, file_fingerprint,
-                              load_vocabulary, save_vocabulary,
-                              vocabulary_from_dict)
+                              cached_vocabulary_path, check_class_names,
+                              default_cache_dir, embed_class_names,
+                              file_fingerprint, load_vocabulary,
+                              save_vocabulary, vocabulary_from_dict)
 
 VocabularyType = Union[str, Path, Sequence[str], Mapping]
 
@@ -50,9 +50,7 @@ def parse_class_names(classes: Union[str, Sequence[str]]) -> List[str]:
     if not names:
         raise ValueError('the class list is empty: give at least one class '
                          'name, e.g. "cat,coffee cup,person"')
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ValueError(f'class names repeat: {repeated}')
+    check_class_names(names, 'the class list')  # repeated names
     if BACKGROUND in names:
         raise ValueError(f'"{BACKGROUND}" is reserved for the classifier\'s '
                          'background column; remove it from the classes')

@@ -107,7 +107,9 @@ def resolve_base_classes(spec: BaseClassSpec,
             if not osp.isfile(spec):
                 raise FileNotFoundError(
                     f'base class file not found: {spec} (write it with '
-                    'tools/dataset_converters/build_ov_lvis.py)')
+                    'tools/dataset_converters/build_ov_lvis.py; from an '
+                    'existing base-only training json, add '
+                    '--categories-only)')
             names = _from_json(spec)
         elif spec in list_vocabularies():
             names = list(get_class_names(spec))

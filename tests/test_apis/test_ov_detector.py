@@ -135,6 +135,8 @@ def test_vocabulary_errors(tiny):
         parse_class_names(' , ,')
     with pytest.raises(ValueError, match='reserved'):
         parse_class_names('cat,background')
+    with pytest.raises(ValueError, match=r"duplicate class names \['cat'\]"):
+        parse_class_names('cat, dog,cat')
     assert parse_class_names(' cat,coffee cup ,') == ['cat', 'coffee cup']
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         init_ov_detector(tiny['config'], str(tiny['dir'] / 'nope.pth'))
