@@ -111,7 +111,44 @@ def check_text_matches_image(vocab: Any, tower: Any, where: str = '') -> bool:
             'another space (same width or not). Encode the classes with '
             f'the image tower\'s CLIP: tools/generate_text_embeddings.py '
             f'--model {image} --pretrained <its weights>')
+    text_tag = _open_clip_tag(_text_pretrained(vocab))
+    image_tag = _open_clip_tag(_tower_pretrained(tower))
+    if text_tag and image_tag and text_tag != image_tag:
+        at = f'{where}: ' if where else ''
+        raise ValueError(
+            f'{at}the vocabulary {source} was encoded by the {text} text '
+            f'tower with the open_clip weights {text_tag!r}, but the image '
+            f'tower loads {image_tag!r}: another CLIP of the same '
+            'architecture. Encode the classes with the image tower\'s '
+            f'weights (--pretrained open_clip://{image}/{image_tag})')
     return True
+
+
+def _open_clip_tag(source: Any) -> Optional[str]:
+    """``'openai'`` of ``'open_clip://ViT-B-16-quickgelu/openai'``."""
+    scheme = 'open_clip://'
+    if not isinstance(source, str) or not source.startswith(scheme):
+        return None
+    tag = source[len(scheme):].partition('/')[2]
+    return tag or None
+
+
+def _tower_pretrained(tower: Any) -> Optional[str]:
+    """The ``pretrained`` source of a tower, its config or its holder."""
+    if tower is None or isinstance(tower, str):
+        return None
+    get = tower.get if isinstance(
+        tower, Mapping) else (lambda k: getattr(tower, k, None))
+    inner = get('clip')
+    if inner is not None and inner is not tower:
+        return _tower_pretrained(inner)
+    return get('pretrained')
+
+
+def _text_pretrained(vocab: Any) -> Optional[str]:
+    if isinstance(vocab, Mapping):
+        return vocab.get('pretrained')
+    return (getattr(vocab, 'provenance', None) or {}).get('pretrained')
 
 
 def _text_model(vocab: Any) -> Tuple[Optional[str], str]:

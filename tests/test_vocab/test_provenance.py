@@ -71,3 +71,24 @@ def test_mismatched_text_tower_is_an_error():
     assert not check_text_matches_image(_vocab(None), openai_b16)
     assert not check_text_matches_image(
         _vocab('EVA02-B-16'), dict(type='EVA02CLIPViT', arch=TINY_EVA))
+
+
+def test_other_open_clip_weights_of_the_same_model_are_an_error():
+    # two open_clip tags of one architecture are two different CLIPs
+    openai = 'open_clip://ViT-B-16-quickgelu/openai'
+    metaclip = 'open_clip://ViT-B-16-quickgelu/metaclip_fullcc'
+    tower = dict(type='OpenAICLIPViT', arch='vit-b16', pretrained=openai)
+    vocab = Vocabulary(['cat'],
+                       torch.ones(1, 4),
+                       provenance=dict(
+                           model='ViT-B-16-quickgelu', pretrained=metaclip),
+                       source='v.pt')
+    with pytest.raises(ValueError, match="'metaclip_fullcc'.*'openai'"):
+        check_text_matches_image(vocab, tower, 'bbox_head')
+    # through the F-ViT backbone's `clip` and with the same tag: fine
+    assert check_text_matches_image(
+        dict(vocab.provenance, pretrained=openai), dict(clip=tower))
+    # a local file on either side (e.g. a CLIPSelf-refined image tower):
+    # only the architecture can be compared
+    assert check_text_matches_image(
+        vocab, dict(tower, pretrained='checkpoints/refined.pth'))
