@@ -22,6 +22,11 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # frozen towers are left out of checkpoints: read them before loading
     init_frozen_parts=dict(type='mmclipself.InitFrozenPartsHook'),
+    # fails at the start of train/val/test if a dataloader's classes are
+    # not the vocabulary file's, in order, if a training annotation has a
+    # class of loss weight 0 (a novel class: the loss would be NaN), or if a
+    # metric's text embeddings come from another CLIP than the model's
+    vocabulary_check=dict(type='mmclipself.VocabularyCheckHook'),
 )
 
 env_cfg = dict(

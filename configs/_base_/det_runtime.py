@@ -11,11 +11,7 @@ _base_ = './default_runtime.py'
 default_scope = 'mmdet'
 
 default_hooks = dict(
-    visualization=dict(type='DetVisualizationHook'),
-    # fails at the start of train/val/test if a dataloader's classes are
-    # not the vocabulary file's, in order, or if a training annotation has
-    # a class of loss weight 0 (a novel class: the loss would be NaN)
-    vocabulary_check=dict(type='mmclipself.VocabularyCheckHook'))
+    visualization=dict(type='DetVisualizationHook'))
 visualizer = dict(
     type='DetLocalVisualizer',
     vis_backends=[dict(type='LocalVisBackend')],

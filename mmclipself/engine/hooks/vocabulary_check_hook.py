@@ -17,7 +17,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from mmclipself.registry import HOOKS
-from mmclipself.vocab import check_class_order
+from mmclipself.vocab import check_class_order, check_text_matches_image
 
 
 def find_vocabulary(model: nn.Module) -> Optional[Tuple[str, nn.Module]]:
@@ -157,6 +157,10 @@ class VocabularyCheckHook(Hook):
     annotation may have a class of loss weight 0 (see
     :func:`check_training_labels`). Models without a vocabulary (no module
     with ``class_names``) and datasets without ``classes`` are skipped.
+    Before validation and testing, metrics that score against text
+    embeddings (``vocabulary_provenance``, e.g. the region-recognition
+    metric of the distillation configs) must hold embeddings of the model's
+    CLIP (:func:`~mmclipself.vocab.check_text_matches_image`).
 
     The vocabulary is the shallowest module with ``class_names``
     (``roi_head.bbox_head`` for F-ViT); its class weights are that module's
@@ -179,9 +183,37 @@ class VocabularyCheckHook(Hook):
 
     def before_val(self, runner) -> None:
         self._check(runner, 'val_dataloader', runner.val_dataloader)
+        self._check_metric_towers(runner, 'val_evaluator', runner.val_loop)
 
     def before_test(self, runner) -> None:
         self._check(runner, 'test_dataloader', runner.test_dataloader)
+        self._check_metric_towers(runner, 'test_evaluator', runner.test_loop)
+
+    @staticmethod
+    def _check_metric_towers(runner, key: str, loop) -> None:
+        """Metrics' text embeddings must come from the model's CLIP.
+
+        A metric that scores features against text embeddings (e.g.
+        :class:`RegionRecognitionMetric`) exposes their provenance as
+        ``vocabulary_provenance``; it is checked against the model's first
+        CLIP image tower (the distiller's student, F-ViT's tower) with
+        :func:`~mmclipself.vocab.check_text_matches_image`.
+        """
+        from mmclipself.models.backbones.base_clip_vit import BaseCLIPViT
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        tower = next(
+            (m for m in model.modules() if isinstance(m, BaseCLIPViT)), None)
+        evaluator = getattr(loop, 'evaluator', None)
+        if tower is None or evaluator is None:
+            return
+        for metric in getattr(evaluator, 'metrics', ()):
+            provenance = getattr(metric, 'vocabulary_provenance', None)
+            if isinstance(provenance, dict):
+                source = getattr(metric, 'source', None)
+                where = f'{key} {type(metric).__name__}' + (f' ({source})'
+                                                            if source else '')
+                check_text_matches_image(provenance, tower, where)
 
     def _check(self,
                runner,

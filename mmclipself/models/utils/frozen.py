@@ -208,7 +208,9 @@ def _not_initialised_error(qualname: str, expected: str) -> str:
             'initialised: call model.init_weights() first (or '
             'mmclipself.models.utils.init_frozen_parts(model)), or run it '
             'through a Runner with the InitFrozenPartsHook (in '
-            'configs/_base_/default_runtime.py)')
+            'configs/_base_/default_runtime.py). MMDetection\'s '
+            'init_detector / DetInferencer load checkpoints without either: '
+            'use mmclipself.apis.init_ov_detector / OVDetInferencer')
 
 
 def _load_pre_hook(owner: nn.Module, state_dict: Dict, prefix: str,

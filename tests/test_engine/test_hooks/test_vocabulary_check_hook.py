@@ -197,3 +197,43 @@ def test_the_loss_guard_names_a_novel_target(tmp_path):
             r'\(label 1\)'):
         head.loss(*args([0, 1, 3, 3]))
     assert torch.isfinite(head.loss(*args([0, 2, 3, 3]))['loss_cls'])
+
+
+def test_a_metric_with_another_clips_text_fails_before_testing(tmp_path):
+    from types import SimpleNamespace
+
+    from mmclipself.evaluation import RegionRecognitionMetric
+    from mmclipself.models import CLIPSelfDistiller
+    from mmclipself.vocab import Vocabulary, save_vocabulary
+
+    def metric(model_name):
+        path = str(tmp_path / f'{model_name}.pt')
+        save_vocabulary(
+            Vocabulary(['cat', 'cup'],
+                       torch.eye(2, 512),
+                       provenance=dict(model=model_name)), path)
+        return RegionRecognitionMetric(path)
+
+    with torch.device('meta'):  # a real EVA02-CLIP B/16, no values needed
+        model = CLIPSelfDistiller(
+            student=dict(type='EVA02CLIPViT', arch='eva02-b16'))
+    hook = VocabularyCheckHook()
+    for key in ('val', 'test'):
+        loop = SimpleNamespace(
+            evaluator=SimpleNamespace(metrics=[metric('ViT-B-16-quickgelu')]))
+        runner = SimpleNamespace(model=model, **{f'{key}_loop': loop})
+        # OpenAI ViT-B/16 text and EVA02 B/16 image both embed to 512-d
+        with pytest.raises(
+                ValueError,
+                match=f'{key}_evaluator Region.*'
+                'ViT-B-16-quickgelu text tower.*EVA02-B-16'):
+            hook._check_metric_towers(runner, f'{key}_evaluator', loop)
+    loop.evaluator.metrics = [metric('EVA02-B-16')]
+    hook._check_metric_towers(runner, 'test_evaluator', loop)  # matches
+    # the distillation configs run the hook too
+    from mmengine.config import Config
+
+    from mmclipself.testing.fvit import REPO
+    cfg = Config.fromfile(f'{REPO}/configs/clipself/eva_vitb16_coco.py')
+    assert cfg.default_hooks.vocabulary_check.type == \
+        'mmclipself.VocabularyCheckHook'
