@@ -27,12 +27,12 @@ import copy
 import functools
 import os
 import os.path as osp
-import tempfile
 from typing import Any, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor
 
+from mmclipself.utils.atomic import atomic_torch_save
 from .vocabulary import PROVENANCE_KEYS, Vocabulary
 
 FORMAT_NAME = 'mmclipself-vocabulary'
@@ -149,19 +149,10 @@ def save_vocabulary(vocab: Vocabulary,
         ``path``.
     """
     path = str(path)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     data = vocab.to_dict()
     if not per_template:
         data['per_template'] = None
-    fd, tmp = tempfile.mkstemp(suffix='.pt', dir=folder)
-    os.close(fd)
-    try:
-        torch.save(data, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    atomic_torch_save(data, path)
     return path
 
 

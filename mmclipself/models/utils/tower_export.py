@@ -1,13 +1,11 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 """Write a distilled image tower back in open_clip format."""
-import os
-import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Mapping, Optional
 
-import torch
 from torch import Tensor
 
+from mmclipself.utils.atomic import atomic_torch_save
 from ..layers.split_qkv_attention import pack_qkv_keys
 from .frozen import FROZEN_RECORD_KEY, decode_record, weights_fingerprint
 
@@ -147,13 +145,4 @@ def save_open_clip_tower(state: Mapping[str, Tensor], path: str,
     Written to a temporary file in the same directory, then renamed, so a
     crash never leaves a truncated file under ``path``.
     """
-    tmp = osp.join(
-        osp.dirname(osp.abspath(path)),
-        f'.{osp.basename(path)}.{os.getpid()}.tmp')
-    try:
-        torch.save(dict(state_dict=dict(state), meta=meta), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_torch_save(dict(state_dict=dict(state), meta=meta), path)
