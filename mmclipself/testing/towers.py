@@ -37,3 +37,23 @@ def tiny_eva_fused_qkv(**kwargs):
     """timm's fused-qkv EVA layout (q_bias/v_bias parameters)."""
     from mmclipself.models import EVA02CLIPViT
     return EVA02CLIPViT(arch=dict(TINY_EVA, qkv_fused=True), **kwargs)
+
+
+def write_eva_open_clip(path, seed: int = 0) -> str:
+    """A random tiny EVA02 tower saved in open_clip layout.
+
+    ``visual.trunk.*`` keys, as open_clip and CLIPSelf exports write them;
+    usable as ``pretrained`` of an ``EVA02CLIPViT(arch=TINY_EVA)``.
+
+    Returns:
+        ``path`` as a string.
+    """
+    import torch
+    torch.manual_seed(seed)
+    tower = tiny_eva()
+    torch.save(
+        {
+            'visual.trunk.' + k: v
+            for k, v in tower.trunk.state_dict().items()
+        }, str(path))
+    return str(path)

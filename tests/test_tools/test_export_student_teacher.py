@@ -11,7 +11,7 @@ import torch
 
 from mmclipself.models import CLIPSelfDistiller
 from mmclipself.models.utils import blend_state_dicts
-from mmclipself.testing.towers import TINY_EVA, tiny_eva
+from mmclipself.testing.towers import TINY_EVA, write_eva_open_clip
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'model_converters', 'export_student.py')
@@ -20,17 +20,6 @@ TOOL = osp.join(REPO, 'tools', 'model_converters', 'export_student.py')
 def _export(monkeypatch, *args):
     monkeypatch.setattr(sys, 'argv', [TOOL, *map(str, args)])
     runpy.run_path(TOOL, run_name='__main__')
-
-
-def _write_eva(path, seed):
-    torch.manual_seed(seed)
-    tower = tiny_eva()
-    torch.save(
-        {
-            'visual.trunk.' + k: v
-            for k, v in tower.trunk.state_dict().items()
-        }, path)
-    return str(path)
 
 
 def _trained(tmp_path, pretrained):
@@ -52,7 +41,7 @@ def _trained(tmp_path, pretrained):
 
 def test_blend_remakes_the_recorded_teacher_and_checks_it(
         tmp_path, monkeypatch):
-    weights = _write_eva(tmp_path / 'clip.pt', seed=0)
+    weights = write_eva_open_clip(tmp_path / 'clip.pt', seed=0)
     model, ckpt, config = _trained(tmp_path, weights)
     assert not any(
         k.startswith('teacher.trunk') for k in torch.load(ckpt)['state_dict'])
@@ -78,7 +67,7 @@ def test_blend_remakes_the_recorded_teacher_and_checks_it(
         assert torch.allclose(saved['visual.' + k], v), k
 
     # other weights: refused, naming the expected teacher
-    other = _write_eva(tmp_path / 'other.pt', seed=1)
+    other = write_eva_open_clip(tmp_path / 'other.pt', seed=1)
     with pytest.raises(ValueError, match=f'expected {weights}'):
         _export(monkeypatch, ckpt, out, '--alpha', 0.7, '--config', config,
                 '--teacher', other)

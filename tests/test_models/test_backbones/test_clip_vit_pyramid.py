@@ -9,7 +9,8 @@ from mmclipself.models import CLIPViTPyramid
 from mmclipself.models.utils.frozen import (FrozenPartMismatchError,
                                             decode_record, init_frozen_parts,
                                             weights_fingerprint)
-from mmclipself.testing.towers import TINY_EVA, TINY_OPENAI, tiny_eva
+from mmclipself.testing.towers import (TINY_EVA, TINY_OPENAI,
+                                       write_eva_open_clip)
 
 EVA = dict(type='EVA02CLIPViT', arch=TINY_EVA)
 BN = dict(type='BN')
@@ -46,19 +47,8 @@ def test_tower_frozen_pyramid_trains_and_dense_from_the_same_pass():
         torch.allclose(a, b, atol=1e-6) for a, b in zip(levels, model(x)))
 
 
-def _write_tower(path, seed):
-    torch.manual_seed(seed)
-    tower = tiny_eva()
-    torch.save(
-        {
-            'visual.trunk.' + k: v
-            for k, v in tower.trunk.state_dict().items()
-        }, path)
-    return str(path)
-
-
 def test_checkpoints_skip_the_tower_and_restore_it_checked(tmp_path):
-    weights = _write_tower(tmp_path / 'clip.pt', seed=0)
+    weights = write_eva_open_clip(tmp_path / 'clip.pt', seed=0)
     clip = dict(EVA, pretrained=weights)
     model = CLIPViTPyramid(clip, out_indices=(0, 1, 1, 2), norm_cfg=BN)
     model.init_weights()
@@ -86,7 +76,7 @@ def test_checkpoints_skip_the_tower_and_restore_it_checked(tmp_path):
         clip, out_indices=(0, 1, 1, 2), norm_cfg=BN, save_clip_weights=True)
     assert any(k.startswith('clip.trunk.') for k in full.state_dict())
 
-    other = _write_tower(tmp_path / 'other.pt', seed=1)
+    other = write_eva_open_clip(tmp_path / 'other.pt', seed=1)
     wrong = CLIPViTPyramid(
         dict(EVA, pretrained=other), out_indices=(0, 1, 1, 2), norm_cfg=BN)
     wrong.init_weights()

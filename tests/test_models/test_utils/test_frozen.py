@@ -24,7 +24,8 @@ from mmclipself.models.utils.frozen import (
 from mmclipself.registry import MODELS
 from mmclipself.testing.fvit import (REPO, tiny_fvit_config, write_tower,
                                      write_vocabulary)
-from mmclipself.testing.towers import TINY_EVA, tiny_eva, tiny_openai
+from mmclipself.testing.towers import (TINY_EVA, tiny_eva, tiny_openai,
+                                       write_eva_open_clip)
 
 
 class Owner(FrozenPartsMixin, BaseModule):
@@ -35,17 +36,6 @@ class Owner(FrozenPartsMixin, BaseModule):
         self.tower = tiny_eva(pretrained=pretrained, train_blocks='all')
         self.head = nn.Linear(16, 2)
         self.register_frozen_part('tower', store_weights=store)
-
-
-def _write_eva(path, seed):
-    torch.manual_seed(seed)
-    tower = tiny_eva()
-    torch.save(
-        {
-            'visual.trunk.' + k: v
-            for k, v in tower.trunk.state_dict().items()
-        }, path)
-    return str(path)
 
 
 def test_fingerprint_equals_a_hand_computation():
@@ -80,7 +70,7 @@ def test_record_round_trips_through_a_weights_only_checkpoint(tmp_path):
 
 
 def test_part_is_frozen_in_eval_and_recorded_on_init(tmp_path):
-    weights = _write_eva(tmp_path / 'w.pt', seed=0)
+    weights = write_eva_open_clip(tmp_path / 'w.pt', seed=0)
     model = Owner(weights)
     assert weights_record(model.tower) is None
     model.init_weights()
@@ -100,7 +90,7 @@ def test_part_is_frozen_in_eval_and_recorded_on_init(tmp_path):
 
 
 def test_checkpoint_keeps_a_record_and_loads_strictly_without_files(tmp_path):
-    weights = _write_eva(tmp_path / 'w.pt', seed=0)
+    weights = write_eva_open_clip(tmp_path / 'w.pt', seed=0)
     model = Owner(weights)
     model.init_weights()
     state = model.state_dict()
@@ -126,11 +116,11 @@ def test_checkpoint_keeps_a_record_and_loads_strictly_without_files(tmp_path):
 
 
 def test_fingerprint_mismatch_names_the_expected_tower(tmp_path):
-    trained_on = _write_eva(tmp_path / 'a.pt', seed=0)
+    trained_on = write_eva_open_clip(tmp_path / 'a.pt', seed=0)
     model = Owner(trained_on)
     model.init_weights()
     state = model.state_dict()
-    other = _write_eva(tmp_path / 'b.pt', seed=1)
+    other = write_eva_open_clip(tmp_path / 'b.pt', seed=1)
     wrong = Owner(other)
     wrong.init_weights()
     expected = weights_record(model.tower)['fingerprint']
@@ -144,7 +134,7 @@ def test_fingerprint_mismatch_names_the_expected_tower(tmp_path):
 
 
 def test_old_checkpoint_without_record_loads_with_one_warning(tmp_path):
-    weights = _write_eva(tmp_path / 'w.pt', seed=0)
+    weights = write_eva_open_clip(tmp_path / 'w.pt', seed=0)
     model = Owner(weights)
     model.init_weights()
     old = {k: v for k, v in model.state_dict().items() if 'frozen' not in k}
@@ -160,12 +150,12 @@ def test_old_checkpoint_without_record_loads_with_one_warning(tmp_path):
 
 
 def test_stored_weights_load_and_update_the_record(tmp_path):
-    model = Owner(_write_eva(tmp_path / 'a.pt', seed=0), store=True)
+    model = Owner(write_eva_open_clip(tmp_path / 'a.pt', seed=0), store=True)
     model.init_weights()
     state = model.state_dict()
     assert 'tower.trunk.patch_embed.proj.weight' in state
     assert 'tower.__frozen__' in state
-    other = Owner(_write_eva(tmp_path / 'b.pt', seed=1))
+    other = Owner(write_eva_open_clip(tmp_path / 'b.pt', seed=1))
     other.init_weights()
     other.load_state_dict(state, strict=True)  # stored tensors win
     assert weights_record(other.tower) == weights_record(model.tower)
@@ -210,7 +200,7 @@ def test_stored_packed_weights_are_fingerprinted_as_loaded():
 
 
 def test_init_frozen_parts_hook_initialises_before_loading(tmp_path):
-    model = Owner(_write_eva(tmp_path / 'w.pt', seed=0))
+    model = Owner(write_eva_open_clip(tmp_path / 'w.pt', seed=0))
     runner = SimpleNamespace(
         model=model, logger=MMLogger.get_instance('frozen_test'))
     InitFrozenPartsHook().before_run(runner)
@@ -250,7 +240,7 @@ def test_fvit_checkpoint_is_smaller_and_loads_strictly(tmp_path):
 
 
 def test_distiller_teacher_is_frozen_and_not_stored(tmp_path):
-    weights = _write_eva(tmp_path / 'w.pt', seed=0)
+    weights = write_eva_open_clip(tmp_path / 'w.pt', seed=0)
     student = dict(type='EVA02CLIPViT', arch=TINY_EVA, pretrained=weights)
     model = CLIPSelfDistiller(student=student)
     model.init_weights()
