@@ -2,10 +2,13 @@
 """Speed and memory of one CLIPSelf training step, with synthetic inputs.
 
 Builds the config's model with random weights (nothing is downloaded),
-feeds batches of random images with a grid of regions each, and prints
-images/s, peak device memory and the achieved TFLOP/s (FLOPs of one step
-counted by ``torch.utils.flop_counter``: student forward + backward and
-teacher forward).
+feeds batches of random images with a grid of regions (or, with
+``--proposals``, random proposals) each, and prints images/s, peak device
+memory, the achieved TFLOP/s (FLOPs of one step counted by
+``torch.utils.flop_counter``: student forward + backward and teacher
+forward) and the share of a step spent cutting the teacher crops
+(``CLIPSelfDataPreprocessor.teacher_crops``, timed alone; choose the route
+with ``--cfg-options model.data_preprocessor.crop_mode=roi_align``).
 
 Examples:
     python tools/analysis/benchmark_distill.py \\
@@ -15,6 +18,7 @@ Examples:
 """
 import argparse
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -24,7 +28,9 @@ from mmengine.registry import init_default_scope
 from torch.utils.flop_counter import FlopCounterMode
 
 import mmclipself  # noqa: F401
-from mmclipself.datasets.transforms import PackRegionInputs, RandomGridRegions
+from mmclipself.datasets.transforms import (PackRegionInputs, ProposalRegions,
+                                            RandomGridRegions)
+from mmclipself.models.data_preprocessors import CLIPSelfDataPreprocessor
 from mmclipself.registry import MODELS
 
 
@@ -37,6 +43,11 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=16,
         help='regions per image (a square grid: 16 -> 4x4)')
+    p.add_argument(
+        '--proposals',
+        action='store_true',
+        help='--regions random proposals per image (teacher crops 1.5x, '
+        'all of different sizes) instead of a grid')
     p.add_argument(
         '--image-size',
         type=int,
@@ -58,19 +69,53 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def synthetic_batch(batch_size: int, regions: int, size) -> dict:
+def synthetic_batch(batch_size: int,
+                    regions: int,
+                    size,
+                    proposals: bool = False) -> dict:
     side = int(round(regions**0.5))
-    if side * side != regions:
+    if side * side != regions and not proposals:
         raise ValueError(f'--regions must be a square number, got {regions}')
     rng = np.random.RandomState(0)
     packed = []
     for _ in range(batch_size):
         img = rng.randint(0, 256, (*size, 3), dtype=np.uint8)
-        res = RandomGridRegions(split=(side, side))(dict(img=img))
+        if proposals:
+            h, w = size
+            xy = rng.uniform(0, [w / 2, h / 2], (regions, 2))
+            wh = rng.uniform(8, [w / 2, h / 2], (regions, 2))
+            res = ProposalRegions(max_regions=regions)(
+                dict(
+                    img=img,
+                    img_shape=(h, w),
+                    proposals=np.concatenate([xy, xy + wh], 1)))
+        else:
+            res = RandomGridRegions(split=(side, side))(dict(img=img))
         packed.append(PackRegionInputs()(res))
     return dict(
         inputs=[p['inputs'] for p in packed],
         data_samples=[p['data_samples'] for p in packed])
+
+
+def crop_stage_time(preprocessor: CLIPSelfDataPreprocessor, data: dict,
+                    warmup: int, iters: int, sync: Callable[[],
+                                                            None]) -> float:
+    """Seconds per batch of the teacher-crop stage alone.
+
+    Times ``teacher_crops`` as the data preprocessor runs it in a step:
+    images already on the device, crop boxes as host tensors.
+    """
+    images = list(preprocessor.cast_data(data['inputs']))
+    boxes = [s.crop_regions for s in data['data_samples']]
+    with torch.no_grad():
+        for _ in range(warmup):
+            preprocessor.teacher_crops(images, boxes)
+        sync()
+        start = time.perf_counter()
+        for _ in range(iters):
+            preprocessor.teacher_crops(images, boxes)
+        sync()
+    return (time.perf_counter() - start) / iters
 
 
 def main() -> None:
@@ -95,7 +140,8 @@ def main() -> None:
             type='AmpOptimWrapper',
             dtype='bfloat16' if args.amp_dtype == 'bf16' else 'float16')
     optim = build_optim_wrapper(model, optim_cfg)
-    data = synthetic_batch(args.batch_size, args.regions, args.image_size)
+    data = synthetic_batch(args.batch_size, args.regions, args.image_size,
+                           args.proposals)
 
     def sync():
         if on_cuda:
@@ -114,14 +160,19 @@ def main() -> None:
         model.train_step(data, optim)
     sync()
     step = (time.perf_counter() - start) / args.iters
+    crop = crop_stage_time(model.data_preprocessor, data, args.warmup,
+                           args.iters, sync)
     pre = cfg.model.data_preprocessor
     print(f'config: {args.config}')
     print(f'device: {torch.cuda.get_device_name() if on_cuda else "cpu"}, '
           f'{args.amp_dtype}, batch {args.batch_size}, '
-          f'{args.regions} regions/image, student {pre.student_size}, '
+          f'{args.regions} {"proposals" if args.proposals else "regions"}'
+          f'/image, student {pre.student_size}, '
           f'crops {pre.crop_size}, activation checkpointing '
           f'{"on" if args.with_cp else "off"}')
     print(f'step time: {step * 1e3:.1f} ms')
+    print(f'teacher crops ({model.data_preprocessor.crop_mode}): '
+          f'{crop * 1e3:.1f} ms, {100 * crop / step:.2f}% of a step')
     print(f'images/s: {args.batch_size / step:.2f}')
     if on_cuda:
         peak = torch.cuda.max_memory_allocated() / 2**30

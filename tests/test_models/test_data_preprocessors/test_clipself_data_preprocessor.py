@@ -1,9 +1,17 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
+import os.path as osp
+
+import numpy as np
 import pytest
+import skimage.data
 import torch
 import torch.nn.functional as F
 from mmengine.structures import BaseDataElement
+from open_clip.transform import CenterCropOrPad, ResizeKeepRatio
+from PIL import Image
+from torchvision.transforms import InterpolationMode
 
+from mmclipself.datasets.transforms import ProposalRegions, RandomGridRegions
 from mmclipself.models.data_preprocessors import (CLIP_MEAN, CLIP_STD,
                                                   CLIPSelfDataPreprocessor)
 
@@ -95,3 +103,147 @@ def test_bad_batches_are_reported():
             dict(
                 inputs=[torch.zeros(3, 4, 4, dtype=torch.uint8)] * 2,
                 data_samples=[_sample([[0, 0, 1, 1]])]))
+
+
+# --- release crop route (issue 12) ---------------------------------------
+
+
+def _photo(name):
+    return Image.open(osp.join(skimage.data.data_dir, name)).convert('RGB')
+
+
+def _chw(image):
+    return torch.from_numpy(np.asarray(image).transpose(2, 0, 1).copy())
+
+
+def _pil_release(image, boxes, size):
+    """The release route done with PIL: Image.crop (rounds the box),
+    longest side to ``size`` with PIL bicubic, centred on black."""
+    resize = ResizeKeepRatio(
+        size, longest=1, interpolation=InterpolationMode.BICUBIC)
+    pad = CenterCropOrPad(size, fill=0)
+    crops = [
+        np.asarray(pad(resize(image.crop(tuple(map(float, b))))))
+        for b in boxes.tolist()
+    ]
+    return torch.from_numpy(np.stack(crops).transpose(0, 3, 1, 2)).float()
+
+
+def _psnr(ours, ref):
+    mse = ((ours.double() - ref.double())**2).flatten(1).mean(1)
+    return 10 * torch.log10(255.**2 / mse)
+
+
+def _pixels(pre, crops):
+    return crops * pre.std + pre.mean
+
+
+def test_release_crops_match_pil_on_every_tile_of_all_grids():
+    # chelsea is 451 px wide: the 2-column tiles end at x = 225.5, a half
+    # pixel that must be rounded as PIL's Image.crop rounds it
+    image = _photo('chelsea.png')
+    w, h = image.size
+    boxes = torch.from_numpy(
+        np.concatenate([
+            RandomGridRegions.grid_boxes(h, w, m, n) for m in range(1, 7)
+            for n in range(1, 7)
+        ]))
+    assert len(boxes) == 441
+    pre = CLIPSelfDataPreprocessor(crop_size=224, bgr_to_rgb=False)
+    assert pre.crop_mode == 'release'
+    ours = _pixels(pre, pre.teacher_crops([_chw(image)], [boxes]))
+    psnr = _psnr(ours, _pil_release(image, boxes, 224))
+    assert psnr.min() >= 45, psnr.min()
+    # the old roi_align route misses this bound on upsampled small tiles
+    old = CLIPSelfDataPreprocessor(
+        crop_size=224, bgr_to_rgb=False, crop_mode='roi_align')
+    old_psnr = _psnr(
+        _pixels(old, old.teacher_crops([_chw(image)], [boxes])),
+        _pil_release(image, boxes, 224))
+    assert old_psnr.min() < 35
+
+
+def test_release_crops_match_pil_on_enlarged_proposals_at_the_border():
+    image = _photo('rocket.jpg')  # 640 x 427
+    w, h = image.size
+    props = np.array(
+        [
+            [0, 0, 40, 30],  # corner: the 1.5x crop is clipped twice
+            [600.3, 100.7, 640, 180.2],  # right border
+            [200.5, 397, 260.5, 427],  # bottom border, half pixels
+            [10, 50, 12.5, 250],  # thin: 2.5 px wide
+            [100.25, 80.75, 400.6, 300.1],
+            [0, 0, 640, 427],  # whole image, enlarged beyond it
+        ],
+        dtype=np.float32)
+    np.random.seed(0)
+    res = ProposalRegions(
+        max_regions=None, crop_scale=1.5)(
+            dict(proposals=props, img_shape=(h, w)))
+    boxes = torch.from_numpy(res['crop_regions'])
+    assert (boxes[:, :2] == 0).any() and (boxes[:, 2] == w).any()
+    assert (boxes[:, 3] == h).any()
+    pre = CLIPSelfDataPreprocessor(crop_size=224, bgr_to_rgb=False)
+    ours = _pixels(pre, pre.teacher_crops([_chw(image)], [boxes]))
+    psnr = _psnr(ours, _pil_release(image, boxes, 224))
+    assert psnr.min() >= 45, psnr
+
+
+def test_release_batching_equals_a_per_crop_loop_exactly():
+    torch.manual_seed(0)
+    imgs = [
+        torch.randint(0, 256, (3, 30, 41), dtype=torch.uint8),
+        torch.randint(0, 256, (3, 25, 20), dtype=torch.uint8)
+    ]
+    # repeated sizes (grouped into one resize) across both images
+    boxes = [
+        torch.tensor([[0, 0, 10, 10], [5, 5, 15, 15], [0, 0, 41, 30],
+                      [3.4, 2.6, 20.5, 9.5]]),
+        torch.tensor([[10, 10, 20, 20], [0, 0, 20, 25], [1, 1, 2, 2]])
+    ]
+    pre = CLIPSelfDataPreprocessor(crop_size=16, bgr_to_rgb=True)
+    batched = pre.teacher_crops(imgs, boxes)
+    loop = torch.cat([
+        pre.teacher_crops([img], [box[None]]) for img, b in zip(imgs, boxes)
+        for box in b
+    ])
+    assert batched.shape == (7, 3, 16, 16)
+    assert torch.equal(batched, loop)
+    # and each crop is its integer-pixel box resized alone (RGB order)
+    x = imgs[0][:, 3:10, 3:20].flip(0).float()[None]  # 2.6->3, 9.5->10
+    ref = F.interpolate(
+        x, size=(7, 16), mode='bicubic', antialias=True).clamp(0, 255)
+    got = batched[3] * STD + MEAN
+    assert torch.allclose(got[:, 4:11], ref[0], atol=1e-3)
+    assert got[:, :4].abs().max() < 1e-3 and got[:, 11:].abs().max() < 1e-3
+
+
+def test_pixel_boxes_round_like_pil_and_stay_inside():
+    boxes = [
+        torch.tensor([[2.5, 3.5, 7.5, 8.5], [-3, -1, 50, 60],
+                      [9.6, 4.2, 9.7, 4.3]])
+    ]
+    assert CLIPSelfDataPreprocessor.pixel_boxes(boxes, [(20, 10)]) == [
+        (0, 2, 4, 8, 8),  # half to even, as Python's round and PIL
+        (0, 0, 0, 10, 20),  # clipped to the 10 x 20 image
+        (0, 9, 4, 10, 5),  # at least one pixel
+    ]
+    with pytest.raises(ValueError, match=r'\(2, 3\) for image 0'):
+        CLIPSelfDataPreprocessor.pixel_boxes([torch.zeros(2, 3)], [(4, 4)])
+
+
+def test_resized_size_follows_open_clip():
+    pre = CLIPSelfDataPreprocessor(crop_size=224)
+    resize = ResizeKeepRatio(224, longest=1)
+    for h, w in [(50, 75), (427, 640), (1, 300), (213, 451), (224, 224)]:
+        img = Image.new('RGB', (w, h))
+        assert pre.resized_size(h, w) == tuple(
+            resize.get_params(img, (224, 224), 1.)), (h, w)
+
+
+def test_crop_modes_are_checked():
+    with pytest.raises(ValueError, match="crop_mode must be one of"):
+        CLIPSelfDataPreprocessor(crop_mode='pil')
+    pre = CLIPSelfDataPreprocessor(crop_size=8)
+    with pytest.raises(ValueError, match='2 images but 1 sets'):
+        pre.teacher_crops([torch.zeros(3, 4, 4)] * 2, [torch.zeros(1, 4)])
