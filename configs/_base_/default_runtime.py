@@ -27,6 +27,10 @@ default_hooks = dict(
     # class of loss weight 0 (a novel class: the loss would be NaN), or if a
     # metric's text embeddings come from another CLIP than the model's
     vocabulary_check=dict(type='mmclipself.VocabularyCheckHook'),
+    # stops at the first NaN/inf loss (or non-finite weights before a
+    # checkpoint) so no non-finite checkpoint is saved or rotated in;
+    # `default_hooks = dict(non_finite_loss=None)` turns it off
+    non_finite_loss=dict(type='mmclipself.NonFiniteLossHook'),
 )
 
 env_cfg = dict(

@@ -1,8 +1,10 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 from .init_frozen_parts_hook import InitFrozenPartsHook
+from .non_finite_loss_hook import NonFiniteLossHook
 from .student_teacher_blend_hook import StudentTeacherBlendHook
 from .vocabulary_check_hook import VocabularyCheckHook
 
 __all__ = [
-    'InitFrozenPartsHook', 'StudentTeacherBlendHook', 'VocabularyCheckHook'
+    'InitFrozenPartsHook', 'NonFiniteLossHook', 'StudentTeacherBlendHook',
+    'VocabularyCheckHook'
 ]

@@ -27,7 +27,9 @@ class StudentTeacherBlendHook(Hook):
     default). Files are written atomically (temporary file, then rename),
     and the hook keeps as many as the ``CheckpointHook`` keeps
     (``max_keep_ckpts``): when it rotates a checkpoint out, the blend file
-    of that checkpoint goes too. No other file is ever deleted.
+    of that checkpoint goes too. No other file is ever deleted, and after
+    ``--resume`` only the checkpoints saved by the resumed run get a blend:
+    the files of earlier checkpoints are never rewritten.
 
     Args:
         alpha: Student weight; 0.7 for ViT-B/16, 0.95 for ViT-L/14 (release).
@@ -61,6 +63,16 @@ class StudentTeacherBlendHook(Hook):
     def before_train(self, runner) -> None:
         # after CheckpointHook.before_train: the ids kept when resuming
         self._kept = self._kept_ids(runner)
+        # after a resume, `last_ckpt` is the checkpoint resumed from: its
+        # blend belongs to that checkpoint and is never rewritten with the
+        # student of a later step (None in a fresh run)
+        self._done = runner.message_hub.get_info('last_ckpt')
+        if self._done and not osp.isfile(self.blend_path(self._done)):
+            runner.logger.warning(
+                f'{self.blend_path(self._done)} (the blend of the checkpoint '
+                'resumed from) does not exist and is not written now; '
+                'make it with tools/model_converters/export_student.py '
+                f'{self._done} OUT --alpha {self.alpha:g}')
 
     def _rotate(self, runner) -> None:
         """Delete the blends of the checkpoints rotated out since last time."""
