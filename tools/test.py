@@ -21,6 +21,8 @@ from mmengine.runner import Runner
 # Imported first so that configs may inherit `mmclipself::...` bases and
 # checkpoints load with PyTorch's safe loader (mmclipself/utils/).
 import mmclipself  # noqa: F401,E402
+from mmclipself.models.utils.clip_checkpoint import (  # noqa: E402
+    CheckpointReadError, check_checkpoint_file)
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,6 +70,8 @@ def main() -> None:
         raise FileNotFoundError(f'config file not found: {args.config}')
     if args.checkpoint is not None and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    if args.checkpoint is not None:
+        check_checkpoint_file(args.checkpoint)  # corrupt or truncated
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -117,4 +121,7 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except CheckpointReadError as e:  # one line; PyTorch's error is chained
+        raise SystemExit(f'error: {e}')

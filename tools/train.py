@@ -13,11 +13,13 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 # Imported first so that configs may inherit `mmclipself::...` bases and
 # checkpoints load with PyTorch's safe loader (mmclipself/utils/).
 import mmclipself  # noqa: F401,E402
+from mmclipself.models.utils.clip_checkpoint import (  # noqa: E402
+    CheckpointReadError, check_checkpoint_file)
 
 
 def parse_args() -> argparse.Namespace:
@@ -101,6 +103,13 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    # the file the Runner will load (resume or load_from), checked first
+    checkpoint = cfg.get('load_from')
+    if cfg.get('resume') and checkpoint is None:
+        checkpoint = find_latest_checkpoint(cfg.work_dir)
+    if checkpoint is not None and osp.isfile(checkpoint):
+        check_checkpoint_file(checkpoint)
+
     runner = (
         Runner.from_cfg(cfg)
         if 'runner_type' not in cfg else RUNNERS.build(cfg))
@@ -108,4 +117,7 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except CheckpointReadError as e:  # one line; PyTorch's error is chained
+        raise SystemExit(f'error: {e}')

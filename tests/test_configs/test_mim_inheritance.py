@@ -1,16 +1,22 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 """A downstream project inherits our configs with ``mmclipself::``."""
+import glob
+import os.path as osp
 import subprocess
 import sys
 import textwrap
 
 import pytest
+import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 from mmclipself.registry import MODELS, PARAM_SCHEDULERS, VISUALIZERS
+
+CONFIG_DIR = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 
 DOWNSTREAM_CFG = textwrap.dedent("""
     _base_ = [
@@ -131,3 +137,78 @@ def test_downstream_fvit_config_swaps_the_vocabulary(tmp_path):
     assert cfg.model.roi_head.clip_fusion.temperature == 75.0
     head = MODELS.build(dict(cfg.model.roi_head.bbox_head, _scope_='mmdet'))
     assert head.class_names == ['cat', 'dog'] and head.num_classes == 2
+
+
+# The README snippet ("Inherit our configs from your own MM project") with
+# what a CPU test needs: the tiny tower, two photos, one iteration.
+README_SNIPPET_RUN = textwrap.dedent("""
+    _base_ = 'mmclipself::clipself/eva_vitb16_coco.py'
+    custom_imports = dict(imports=['mmclipself'], allow_failed_imports=False)
+    model = dict(
+        student=dict(pretrained=None, arch=dict(_delete_=True, **{arch!r})),
+        data_preprocessor=dict(student_size=64, crop_size=32))
+    train_dataloader = dict(
+        num_workers=0,
+        persistent_workers=False,
+        dataset=dict(data_root='', ann_file='{images}',
+                     data_prefix=dict(img_path='{root}')))
+    val_dataloader = val_cfg = val_evaluator = None
+    test_dataloader = test_cfg = test_evaluator = None
+    train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=1)
+    param_scheduler = []
+    optim_wrapper = dict(type='OptimWrapper')  # AMP needs a GPU
+    default_hooks = dict(
+        checkpoint=dict(by_epoch=False), logger=dict(interval=1))
+    log_processor = dict(by_epoch=False)
+""")
+
+
+@pytest.mark.slow  # trains one batch in a fresh process
+def test_readme_snippet_trains_a_real_batch(tmp_path):
+    # MMEngine adds `_scope_='mmclipself'` to every typed dict of a base
+    # read through `mmclipself::`; a `collate_fn` dict is not built by a
+    # registry but passed to `functools.partial`, so a collate_fn written
+    # in our configs reached pseudo_collate as a keyword and the first
+    # batch failed.
+    import skimage.data
+
+    from mmclipself.testing.runs import REPO
+    from mmclipself.testing.towers import TINY_EVA
+    (tmp_path / 'images.txt').write_text('astronaut.png\ncoffee.png\n')
+    path = tmp_path / 'downstream_project' / 'my_clipself.py'
+    path.parent.mkdir()
+    path.write_text(
+        README_SNIPPET_RUN.format(
+            arch=TINY_EVA,
+            images=tmp_path / 'images.txt',
+            root=skimage.data.data_dir))
+    work_dir = tmp_path / 'work'
+    out = subprocess.run([
+        sys.executable, '-m', 'mmclipself.run',
+        osp.join(REPO, 'tools', 'train.py'),
+        str(path), '--work-dir',
+        str(work_dir)
+    ],
+                         cwd=tmp_path,
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert 'Iter(train) [1/1]' in out.stdout + out.stderr
+    ckpt = torch.load(work_dir / 'iter_1.pth', weights_only=True)
+    assert ckpt['meta']['iter'] == 1
+    assert 'student.trunk.blocks.0.attn.q_proj.weight' in ckpt['state_dict']
+
+
+def test_no_config_writes_a_collate_fn():
+    # Runner.build_dataloader passes every key of a `collate_fn` dict but
+    # `type` to the function, and a config inherited through `mmclipself::`
+    # gets `_scope_` in every typed dict: leave collate_fn to MMEngine's
+    # default (pseudo_collate), as MMDetection's configs do.
+    configs = glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
+    assert len(configs) > 20
+    writing = [
+        osp.relpath(c, CONFIG_DIR) for c in configs
+        if 'collate_fn=' in open(c).read().replace(' ', '')
+    ]
+    assert writing == []

@@ -17,6 +17,7 @@ import argparse
 
 from mmclipself.models import EVA02CLIPViT, OpenAICLIPViT
 from mmclipself.models.utils import save_open_clip_tower, tower_to_open_clip
+from mmclipself.models.utils.clip_checkpoint import CheckpointReadError
 
 ARCHS = {
     **{
@@ -54,4 +55,7 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except CheckpointReadError as e:  # one line; PyTorch's error is chained
+        raise SystemExit(f'error: {e}')

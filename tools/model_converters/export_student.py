@@ -22,13 +22,14 @@ import argparse
 import os.path as osp
 from typing import Dict, Optional
 
-import torch
 from torch import Tensor
 
 import mmclipself  # noqa: F401  (safe loading of MMEngine checkpoints)
 from mmclipself.models.utils import (export_student, load_state_dict_file,
                                      save_open_clip_tower)
-from mmclipself.models.utils.clip_checkpoint import OPEN_CLIP_SCHEME
+from mmclipself.models.utils.clip_checkpoint import (OPEN_CLIP_SCHEME,
+                                                     CheckpointReadError,
+                                                     read_torch_file)
 from mmclipself.models.utils.frozen import FROZEN_RECORD_KEY
 from mmclipself.models.utils.tower_export import teacher_record
 
@@ -39,7 +40,7 @@ def _checkpoint_config(checkpoint: str, config: Optional[str]):
     from mmengine.config import Config
     if config is not None:
         return Config.fromfile(config)
-    obj = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    obj = read_torch_file(checkpoint)
     cfg = obj.get('meta', {}).get('cfg') if isinstance(obj, dict) else None
     if not cfg:
         raise ValueError(f'{checkpoint} stores no training config '
@@ -117,4 +118,7 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except CheckpointReadError as e:  # one line; PyTorch's error is chained
+        raise SystemExit(f'error: {e}')

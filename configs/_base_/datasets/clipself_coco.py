@@ -22,7 +22,8 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
+    # collate_fn: MMEngine's default (pseudo_collate). Not written: a
+    # config inheriting ours via `mmclipself::` would pass it `_scope_`.
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

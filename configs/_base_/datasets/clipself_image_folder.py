@@ -18,7 +18,8 @@ val_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
+    # collate_fn: MMEngine's default (pseudo_collate). Not written: a
+    # config inheriting ours via `mmclipself::` would pass it `_scope_`.
     dataset=dict(
         type='mmclipself.ImageRegionDataset',
         data_root=data_root,

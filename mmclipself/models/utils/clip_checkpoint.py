@@ -24,8 +24,10 @@ Key layouts recognised (after unwrapping ``state_dict`` / ``model`` /
 Loading is strict: any missing or unexpected key is an error that lists them.
 """
 import os.path as osp
+import pickle
+import re
 from collections import OrderedDict
-from typing import Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 import torch
 import torch.nn as nn
@@ -33,6 +35,9 @@ from torch import Tensor
 
 OPEN_CLIP_SCHEME = 'open_clip://'
 _WRAPPER_KEYS = ('state_dict', 'model', 'module', 'model_ema')
+#: errors of opening a file, passed on; PyTorch raises other OSErrors
+#: (e.g. EINVAL) for a truncated archive
+_CANNOT_OPEN = (FileNotFoundError, IsADirectoryError, PermissionError)
 
 
 def _format_keys(keys: Iterable[str], limit: int = 20) -> str:
@@ -83,6 +88,81 @@ def resolve_pretrained(pretrained: str,
     return pretrained
 
 
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file PyTorch's safe loader cannot read.
+
+    The message is one line that names the file and says why (corrupt or
+    truncated, or objects the safe loader does not build); PyTorch's own
+    error is chained as ``__cause__``. Scripts print the message alone.
+    """
+
+
+def _unreadable(path: str, error: Exception) -> CheckpointReadError:
+    """One clear line for a ``torch.load`` failure (never its advice)."""
+    text = str(error)
+    found = re.search(r'Unsupported global: GLOBAL ([\w.]+)', text)
+    if isinstance(error, pickle.UnpicklingError) and found:
+        return CheckpointReadError(
+            f'{path} holds a Python object ({found.group(1)}) that '
+            "PyTorch's safe loader does not build, and mmclipself reads "
+            'checkpoints only with the safe loader: save its tensors (the '
+            'state_dict) from a trusted environment and use that file')
+    return CheckpointReadError(
+        f'{path} is corrupt or truncated: PyTorch cannot read it '
+        f'({type(error).__name__}); it was probably not saved, downloaded '
+        'or copied completely. Fetch or copy it again.')
+
+
+def _is_torchscript(error: Exception) -> bool:
+    return isinstance(error, RuntimeError) and ('TorchScript' in str(error)
+                                                or 'jit' in str(error).lower())
+
+
+def read_torch_file(path: str, mmap: bool = False) -> Any:
+    """``torch.load`` a file on the CPU with PyTorch's safe loader.
+
+    Args:
+        path: A file written by ``torch.save``.
+        mmap: Map the tensors' storage instead of reading it (a cheap
+            check that the whole archive and its pickle are intact).
+
+    Returns:
+        The loaded object.
+
+    Raises:
+        OSError: The file does not exist, is a folder or is not readable.
+        CheckpointReadError: The file is corrupt or truncated, or holds
+            objects the safe loader does not build.
+    """
+    try:
+        return torch.load(
+            path, map_location='cpu', weights_only=True, mmap=mmap)
+    except _CANNOT_OPEN:
+        raise
+    except Exception as e:  # zip, pickle, EOF, OS errors of several types
+        if mmap and 'mmap can only be used' in str(e):
+            return read_torch_file(path)  # the legacy (pre-zip) format
+        raise _unreadable(path, e) from e
+
+
+def check_checkpoint_file(path: str) -> None:
+    """Fail early, naming ``path``, if it is not a readable checkpoint.
+
+    Used by ``tools/train.py`` and ``tools/test.py`` before MMEngine's
+    Runner loads the file (whose own error names nothing and repeats
+    PyTorch's advice to turn the safe loader off). The tensors are only
+    memory-mapped, not read.
+
+    Raises:
+        CheckpointReadError: See :func:`read_torch_file`.
+    """
+    try:
+        read_torch_file(path, mmap=True)
+    except CheckpointReadError as e:
+        if not _is_torchscript(e.__cause__):  # read by torch.jit.load
+            raise
+
+
 def load_state_dict_file(path: str) -> Dict[str, Tensor]:
     """Read a checkpoint file into a flat ``{key: tensor}`` dict.
 
@@ -92,19 +172,26 @@ def load_state_dict_file(path: str) -> Dict[str, Tensor]:
     Returns:
         The state dict, unwrapped from ``state_dict`` / ``model`` /
         ``module`` containers and stripped of a ``module.`` prefix.
+
+    Raises:
+        CheckpointReadError: The file is corrupt or truncated, or holds
+            objects PyTorch's safe loader does not build.
     """
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
-        obj = load_file(path, device='cpu')
+        try:
+            obj = load_file(path, device='cpu')
+        except _CANNOT_OPEN:
+            raise
+        except Exception as e:  # safetensors' own error types
+            raise _unreadable(path, e) from e
     else:
         try:
-            obj = torch.load(path, map_location='cpu', weights_only=True)
-        except RuntimeError as e:
-            if 'TorchScript' not in str(e) and 'jit' not in str(e).lower():
-                raise RuntimeError(f'cannot read checkpoint {path}: {e}')
+            obj = read_torch_file(path)
+        except CheckpointReadError as e:
+            if not _is_torchscript(e.__cause__):
+                raise
             obj = torch.jit.load(path, map_location='cpu').state_dict()
-        except Exception as e:
-            raise RuntimeError(f'cannot read checkpoint {path}: {e}') from e
     for _ in range(3):
         if isinstance(obj, dict):
             inner = next(
