@@ -83,7 +83,10 @@ def main() -> None:
     if args.dataset:
         names = list(get_class_names(args.dataset))
     else:
-        names = read_class_file(args.classes)
+        try:
+            names = read_class_file(args.classes)
+        except (OSError, ValueError) as e:  # one line, no traceback
+            raise SystemExit(f'error: {e}') from None
     if args.background:
         names.append(BACKGROUND)
     rule = args.rule or default_rule(args.dataset)

@@ -1,11 +1,12 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 import json
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 from mmengine.dataset import BaseDataset
 
 from mmclipself.registry import DATASETS
+from .checks import require_dir, require_file, require_test_sample
 
 
 @DATASETS.register_module()
@@ -27,8 +28,25 @@ class CocoPanopticRegionDataset(BaseDataset):
 
     METAINFO: dict = dict(classes=(), thing_classes=(), stuff_classes=())
 
+    def prepare_data(self, idx: int) -> Optional[dict]:
+        """Run the pipeline; at test time an unreadable image fails."""
+        data = super().prepare_data(idx)
+        if self.test_mode:
+            data = require_test_sample(data, self.get_data_info(idx),
+                                       self.ann_file)
+        return data
+
     def load_data_list(self) -> List[dict]:
-        """Read images and segments; images without segments are kept out."""
+        """Read images and segments; images without segments are kept out.
+
+        The annotation file and the image and segment folders must exist
+        (checked here, when the runner builds the dataset).
+        """
+        hint = f'data_root is {self.data_root!r}; fix it or the path'
+        require_file(self.ann_file, 'ann_file', hint)
+        for key in ('img_path', 'seg_path'):
+            require_dir(
+                self.data_prefix.get(key, ''), f'data_prefix.{key}', hint)
         with open(self.ann_file) as f:
             pan = json.load(f)
         for key in ('images', 'annotations', 'categories'):

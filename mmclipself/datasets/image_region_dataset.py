@@ -11,6 +11,8 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmclipself.registry import DATASETS
+from .checks import (require_all_exist, require_file, require_readable_image,
+                     require_test_sample)
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -57,6 +59,31 @@ class ImageRegionDataset(BaseDataset):
         self.filter_empty_proposals = filter_empty_proposals
         super().__init__(*args, data_prefix=data_prefix, **kwargs)
 
+    def _source(self) -> str:
+        return self.ann_file or self._img_root()
+
+    def prepare_data(self, idx: int) -> Optional[dict]:
+        """Run the pipeline; at test time an unreadable image fails."""
+        data = super().prepare_data(idx)
+        if self.test_mode:
+            data = require_test_sample(data, self.get_data_info(idx),
+                                       self._source())
+        return data
+
+    def load_data_list(self) -> List[dict]:
+        """Read the image list (and proposals) of the chosen source.
+
+        Checked here, when the runner builds the dataset: the annotation
+        file or image folder exists, at least one image is readable (and
+        at test time every image exists), the proposal file exists, is
+        well formed and has boxes for the images.
+        """
+        if self.ann_file and self.ann_file.endswith(('.json', '.txt')):
+            require_file(
+                self.ann_file, 'ann_file',
+                f'data_root is {self.data_root!r}; fix ann_file or data_root')
+        return self._load_data_list()
+
     def _img_root(self) -> str:
         return self.data_prefix.get('img_path', '') or self.data_root or ''
 
@@ -94,7 +121,9 @@ class ImageRegionDataset(BaseDataset):
     def _from_folder(self) -> List[dict]:
         root = self._img_root()
         if not osp.isdir(root):
-            raise FileNotFoundError(f'image folder not found: {root!r}')
+            raise FileNotFoundError(
+                f'image folder not found: {root!r}; fix data_root or '
+                "data_prefix['img_path']")
         names = []
         for dirpath, _, files in os.walk(root):
             for f in files:
@@ -109,24 +138,39 @@ class ImageRegionDataset(BaseDataset):
         path = self.proposal_file
         if self.data_root and not osp.isabs(path):
             path = osp.join(self.data_root, path)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'proposal file not found: {path}')
-        with open(path) as f:
-            records = json.load(f)
+        require_file(
+            path, 'proposal_file',
+            'write one with tools/misc/dump_proposals.py or fix proposal_file')
+        try:
+            with open(path) as f:
+                records = json.load(f)
+        except ValueError as e:
+            raise ValueError(f'proposal file {path!r} is not valid JSON '
+                             f'({e}); is it truncated?') from None
         if isinstance(records, dict) and 'annotations' in records:
             records = records['annotations']
+        fmt = ('expected a COCO-results-style list of '
+               '{"image_id" or "file_name", "bbox": [x, y, w, h]}')
+        if not isinstance(records, list):
+            raise ValueError(f'proposal file {path!r}: {fmt}, got a '
+                             f'{type(records).__name__}')
         boxes = defaultdict(list)
-        for r in records:
-            key = r.get('image_id', r.get('file_name'))
-            x, y, w, h = r['bbox']
+        for i, r in enumerate(records):
+            key = r.get('image_id', r.get('file_name')) \
+                if isinstance(r, dict) else None
+            bbox = r.get('bbox') if isinstance(r, dict) else None
+            if key is None or not isinstance(bbox, (list, tuple)) or \
+                    len(bbox) != 4:
+                raise ValueError(f'proposal file {path!r}, record {i}: '
+                                 f'{fmt}, got {r!r:.120}')
+            x, y, w, h = bbox
             boxes[key].append([x, y, x + w, y + h])
         return {
             k: np.asarray(v, np.float32).reshape(-1, 4)
             for k, v in boxes.items()
         }
 
-    def load_data_list(self) -> List[dict]:
-        """Read the image list (and proposals) of the chosen source."""
+    def _load_data_list(self) -> List[dict]:
         if self.ann_file and self.ann_file.endswith('.json'):
             data_list = self._from_json()
         elif self.ann_file and self.ann_file.endswith('.txt'):
@@ -137,9 +181,13 @@ class ImageRegionDataset(BaseDataset):
                              'ann_file for an image folder')
         else:
             data_list = self._from_folder()
-        source = self.ann_file or self._img_root()
+        source = self._source()
         if not data_list:
             raise ValueError(f'no images found in {source!r}')
+        paths = [d['img_path'] for d in data_list]
+        if self.test_mode:
+            require_all_exist(paths, source)
+        require_readable_image(paths, source)
         if self.proposal_file:
             proposals = self._load_proposals()
             kept = []
@@ -158,7 +206,12 @@ class ImageRegionDataset(BaseDataset):
                     logger='current',
                     level=logging.WARNING)
             if not kept:
-                raise ValueError(f'no image of {source!r} has a proposal in '
-                                 f'{self.proposal_file}')
+                first = data_list[0]
+                raise ValueError(
+                    f'no image of {source!r} has a proposal in '
+                    f'{self.proposal_file}: its records are keyed by '
+                    f'{list(proposals)[:3]}, the images by image_id '
+                    f'{first["img_id"]!r} or file_name '
+                    f'{first["file_name"]!r}; was it made for these images?')
             data_list = kept
         return data_list

@@ -15,7 +15,10 @@ class LoadImageOrSkip(LoadImageFromFile):
     Web-scale image folders (CC3M) contain truncated or corrupt files. A
     file that cannot be read or decodes to an empty image is skipped: the
     transform returns ``None``, so MMEngine's dataset draws another sample,
-    and a warning with the running count of skipped files is logged.
+    and a warning naming the file with the running count of skips is
+    logged once per file (a file drawn again is skipped silently). A source
+    with no readable image at all is refused when the dataset is built
+    (:func:`mmclipself.datasets.checks.require_readable_image`).
 
     Args:
         min_size: Images whose shorter side is below this many pixels are
@@ -24,6 +27,7 @@ class LoadImageOrSkip(LoadImageFromFile):
     """
 
     num_skipped = 0  # shared by all instances of a process
+    _logged: set = set()  # files already named in a warning
 
     def __init__(self, min_size: int = 1, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -31,6 +35,9 @@ class LoadImageOrSkip(LoadImageFromFile):
 
     def _skip(self, path: str, why: str) -> None:
         type(self).num_skipped += 1
+        if path in LoadImageOrSkip._logged:
+            return
+        LoadImageOrSkip._logged.add(path)
         print_log(
             f'skipped unreadable image {path} ({why}); '
             f'{type(self).num_skipped} skipped so far in this process',
