@@ -18,7 +18,10 @@ Two kinds of registries are declared:
   scope MMEngine logs "Failed to search registry with scope "mmclipself""
   for every loop, optimiser, scheduler, sampler, visualiser ... it builds
   (and falls back to its root). Roots the Runner never builds that way
-  (runners, runner constructors, functions, task utils) have no child.
+  (runner constructors, functions, task utils) have no child.
+
+``RUNNERS`` holds our ``StrictRunner`` (``runner_type`` of the default
+runtime), which loads checkpoints strictly.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -35,6 +38,7 @@ from mmengine.registry import \
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
@@ -55,6 +59,8 @@ HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, locations=['mmclipself.engine.hooks'])
 INFERENCERS = Registry(
     'inferencer', parent=MMENGINE_INFERENCERS, locations=['mmclipself.apis'])
+RUNNERS = Registry(
+    'runner', parent=MMENGINE_RUNNERS, locations=['mmclipself.engine'])
 
 # Scope anchors (empty): the Runner builds these in the default scope. Their
 # locations are where such a module of ours would go.

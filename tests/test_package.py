@@ -9,7 +9,7 @@ from mmclipself import registry
 #: 'mmclipself' scope for what MMEngine's Runner builds in the default scope.
 REGISTRIES = [
     'MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'HOOKS', 'INFERENCERS',
-    'DATA_SAMPLERS', 'LOOPS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
+    'RUNNERS', 'DATA_SAMPLERS', 'LOOPS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
     'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'LOG_PROCESSORS',
     'VISUALIZERS', 'VISBACKENDS', 'EVALUATOR', 'MODEL_WRAPPERS',
     'WEIGHT_INITIALIZERS'
@@ -53,7 +53,8 @@ def test_only_the_declared_registries_exist():
 
 
 @pytest.mark.parametrize(
-    'name', ['MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'HOOKS'])
+    'name',
+    ['MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'HOOKS', 'RUNNERS'])
 def test_registries_of_our_modules_are_filled(name):
     child = getattr(registry, name)
     child.import_from_location()

@@ -18,6 +18,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 # Imported first so that configs may inherit `mmclipself::...` bases and
 # checkpoints load with PyTorch's safe loader (mmclipself/utils/).
 import mmclipself  # noqa: F401,E402
+from mmclipself.engine import CheckpointMismatchError  # noqa: E402
 from mmclipself.models.utils.clip_checkpoint import (  # noqa: E402
     CheckpointReadError, check_checkpoint_file)
 
@@ -119,5 +120,6 @@ def main() -> None:
 if __name__ == '__main__':
     try:
         main()
-    except CheckpointReadError as e:  # one line; PyTorch's error is chained
+    except (CheckpointReadError, CheckpointMismatchError) as e:
+        # one line naming the file (and the keys); the cause is chained
         raise SystemExit(f'error: {e}')

@@ -14,6 +14,11 @@
 #   here; MMEngine's types resolve there through the parent registries.
 default_scope = 'mmclipself'
 
+# loads load_from / --resume checkpoints strictly: a missing, unexpected or
+# wrong-shaped tensor fails naming the file and the keys (MMEngine's Runner
+# only warns and runs a random layer)
+runner_type = 'mmclipself.StrictRunner'
+
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),

@@ -44,8 +44,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import MMLogger
 from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
+from mmclipself.engine.strict_loading import load_checkpoint_strictly
 from mmclipself.models.utils.frozen import init_frozen_parts
 from mmclipself.registry import MODELS
 from mmclipself.vocab import check_text_matches_image, load_vocabulary
@@ -155,8 +155,9 @@ def init_ov_detector(config: Union[str, Path, Config],
 
     Raises:
         FileNotFoundError: Missing config, checkpoint or vocabulary file.
-        RuntimeError: The checkpoint does not match the model (the message
-            lists the mismatched keys).
+        CheckpointMismatchError: The checkpoint does not match the model
+            (a ``RuntimeError`` naming the file and listing the missing,
+            unexpected and wrong-shape keys).
     """
     cfg = _load_config(config)
     if cfg_options:
@@ -184,12 +185,8 @@ def init_ov_detector(config: Union[str, Path, Config],
     else:
         # the frozen CLIP tower is not in the checkpoint: read it first
         init_frozen_parts(model)
-        try:
-            load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-        except RuntimeError as e:
-            raise RuntimeError(
-                f'{checkpoint} does not match the detector of the config '
-                f'(same architecture and CLIP?): {e}') from e
+        # every tensor, the right shapes, or an error naming the keys
+        load_checkpoint_strictly(model, checkpoint, map_location='cpu')
     _sync_dataset_meta(model)
     model.cfg = cfg
     model.to(device)

@@ -20,11 +20,13 @@ for EVA02, into timm through its checkpoint filter.
 """
 import argparse
 import os.path as osp
+from collections import OrderedDict
 from typing import Dict, Optional
 
 from torch import Tensor
 
 import mmclipself  # noqa: F401  (safe loading of MMEngine checkpoints)
+from mmclipself.engine import CheckpointMismatchError, load_state_dict_strictly
 from mmclipself.models.utils import (export_student, load_state_dict_file,
                                      save_open_clip_tower)
 from mmclipself.models.utils.clip_checkpoint import (OPEN_CLIP_SCHEME,
@@ -46,6 +48,36 @@ def _checkpoint_config(checkpoint: str, config: Optional[str]):
         raise ValueError(f'{checkpoint} stores no training config '
                          '(meta.cfg): pass --config')
     return Config.fromstring(cfg, file_format='.py')
+
+
+def check_student(checkpoint: str, state: StateDict,
+                  config: Optional[str]) -> bool:
+    """Load the ``student.*`` tensors strictly into the config's student.
+
+    So that a renamed key or a wrong-shaped tensor fails here, naming the
+    file and the keys, rather than being exported.
+
+    Returns:
+        ``False`` if no config is available (``--config``, else the one
+        MMEngine stored in the checkpoint): nothing was checked.
+
+    Raises:
+        CheckpointMismatchError: The student tensors are not the tower's.
+    """
+    try:
+        cfg = _checkpoint_config(checkpoint, config)
+    except ValueError:
+        return False
+    from mmengine.registry import init_default_scope
+
+    from mmclipself.registry import MODELS
+    init_default_scope(cfg.get('default_scope', 'mmclipself'))
+    student = MODELS.build(cfg.model.student)
+    load_state_dict_strictly(
+        student,
+        OrderedDict((k[len('student.'):], v) for k, v in state.items()
+                    if k.startswith('student.')), checkpoint)
+    return True
 
 
 def remake_teacher(checkpoint: str, state: StateDict, source: Optional[str],
@@ -100,6 +132,10 @@ def main() -> None:
         'config stored in the checkpoint')
     args = parser.parse_args()
     state = load_state_dict_file(args.checkpoint)
+    if not check_student(args.checkpoint, state, args.config):
+        print(f'{args.checkpoint} stores no training config (meta.cfg): the '
+              'student tensors were not checked against the tower; pass '
+              '--config to check them')
     teacher = None
     has_teacher = any(
         k.startswith('teacher.') and not k.endswith(FROZEN_RECORD_KEY)
@@ -120,5 +156,6 @@ def main() -> None:
 if __name__ == '__main__':
     try:
         main()
-    except CheckpointReadError as e:  # one line; PyTorch's error is chained
+    except (CheckpointReadError, CheckpointMismatchError) as e:
+        # one line naming the file (and the keys); the cause is chained
         raise SystemExit(f'error: {e}')
