@@ -96,3 +96,42 @@ def train_in_subprocess(config: str,
         capture_output=True,
         text=True,
         timeout=timeout)
+
+
+_TINY_DISTILL_HEADER = textwrap.dedent('''
+    _base_ = ['{repo}/configs/clipself/clipself_tiny-eva02_demo.py']
+    custom_imports = dict(imports=['{crash}'], allow_failed_imports=False)
+    _images = dict(ann_file='{images}', data_prefix=dict(img_path='{root}'))
+    train_dataloader = dict(dataset=_images)
+    val_dataloader = dict(dataset=_images)
+    test_dataloader = val_dataloader
+    model = dict(data_preprocessor=dict(student_size=128))
+''')
+
+
+def write_tiny_distill_config(directory, body: str) -> str:
+    """A tiny CLIPSelf run on two scikit-image photos, for train tests.
+
+    Writes into ``directory`` the image list, the crash hook
+    (:func:`write_crash_hook`) and ``cfg.py``: the ``make demo`` config on
+    ``astronaut.png`` and ``coffee.png`` at a 128 px student, followed by
+    ``body`` (schedule, hooks, ... of the test).
+
+    Returns:
+        The config path.
+    """
+    import skimage.data
+    directory = str(directory)
+    images = osp.join(directory, 'images.txt')
+    with open(images, 'w') as f:
+        f.write('astronaut.png\ncoffee.png\n')
+    write_crash_hook(directory)
+    header = _TINY_DISTILL_HEADER.format(
+        repo=REPO,
+        crash=CRASH_MODULE,
+        images=images,
+        root=skimage.data.data_dir)
+    config = osp.join(directory, 'cfg.py')
+    with open(config, 'w') as f:
+        f.write(header + textwrap.dedent(body))
+    return config

@@ -62,9 +62,10 @@ def test_renamed_key_is_named_with_the_file():
     state = source.state_dict()
     state['head.weights'] = state.pop('head.weight')
     with pytest.raises(CheckpointMismatchError) as info:
-        load_state_dict_strictly(target, state, '/x/renamed.pth')
+        load_state_dict_strictly(target, state, 'work_dirs/renamed.pth')
     message = str(info.value)
-    assert message.startswith('/x/renamed.pth does not match the model Owner')
+    assert message.startswith(
+        'work_dirs/renamed.pth does not match the model Owner')
     assert '1 missing keys [head.weight]' in message
     assert '1 unexpected keys [head.weights]' in message
     assert 'wrong shape' not in message

@@ -7,25 +7,18 @@ the student's) before the checkpoint is loaded and checked. A run that
 crashes after iteration 2 and is resumed must end bit-identical to an
 uninterrupted one.
 """
-import textwrap
 
 import pytest
 import torch
 
 from mmclipself.models.utils.frozen import decode_record
-from mmclipself.testing.runs import REPO, train_in_subprocess, write_crash_hook
+from mmclipself.testing.runs import (train_in_subprocess,
+                                     write_tiny_distill_config)
 
 # trains in subprocesses through tools/train.py
 pytestmark = pytest.mark.slow
 
-CONFIG = textwrap.dedent('''
-    _base_ = ['{repo}/configs/clipself/clipself_tiny-eva02_demo.py']
-    custom_imports = dict(imports=['crash_hook'], allow_failed_imports=False)
-    _images = dict(ann_file='{images}', data_prefix=dict(img_path='{root}'))
-    train_dataloader = dict(dataset=_images)
-    val_dataloader = dict(dataset=_images)
-    test_dataloader = val_dataloader
-    model = dict(data_preprocessor=dict(student_size=128))
+BODY = '''
     train_cfg = dict(max_iters=4, val_interval=100, val_begin=100)
     param_scheduler = [
         dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
@@ -37,7 +30,7 @@ CONFIG = textwrap.dedent('''
         checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False),
         logger=dict(interval=1))
     custom_hooks = [dict(type='mmclipself.CrashAfterIterForTest')]
-''')
+'''
 
 
 def _train(tmp_path, work_dir, *extra, crash_at=None):
@@ -50,14 +43,7 @@ def _train(tmp_path, work_dir, *extra, crash_at=None):
 
 
 def test_distiller_checkpoint_has_no_teacher_and_resumes_exactly(tmp_path):
-    import skimage.data
-    (tmp_path / 'images.txt').write_text('astronaut.png\ncoffee.png\n')
-    write_crash_hook(tmp_path)
-    (tmp_path / 'cfg.py').write_text(
-        CONFIG.format(
-            repo=REPO,
-            images=tmp_path / 'images.txt',
-            root=skimage.data.data_dir))
+    write_tiny_distill_config(tmp_path, BODY)
 
     straight = _train(tmp_path, tmp_path / 'straight')
     assert straight.returncode == 0, straight.stderr[-3000:]

@@ -7,24 +7,17 @@ iteration, save nothing non-finite and keep the last finite checkpoint,
 which rotation would otherwise delete. A resumed run must not rewrite the
 student-blend file of the checkpoint it resumed from.
 """
-import textwrap
 
 import pytest
 import torch
 
-from mmclipself.testing.runs import REPO, train_in_subprocess, write_crash_hook
+from mmclipself.testing.runs import (train_in_subprocess,
+                                     write_tiny_distill_config)
 
 # trains in subprocesses through tools/train.py
 pytestmark = pytest.mark.slow
 
-CONFIG = textwrap.dedent('''
-    _base_ = ['{repo}/configs/clipself/clipself_tiny-eva02_demo.py']
-    custom_imports = dict(imports=['crash_hook'], allow_failed_imports=False)
-    _images = dict(ann_file='{images}', data_prefix=dict(img_path='{root}'))
-    train_dataloader = dict(dataset=_images)
-    val_dataloader = dict(dataset=_images)
-    test_dataloader = val_dataloader
-    model = dict(data_preprocessor=dict(student_size=128))
+BODY = '''
     train_cfg = dict(max_iters={iters}, val_interval=100, val_begin=100)
     optim_wrapper = dict(optimizer=dict(lr={lr}))
     param_scheduler = []
@@ -36,24 +29,13 @@ CONFIG = textwrap.dedent('''
         dict(type='mmclipself.StudentTeacherBlendHook', alpha=0.7),
         dict(type='mmclipself.CrashAfterIterForTest'),
     ]
-''')
+'''
 
 
 def _config(tmp_path, *, lr, interval, iters, keep=1):
-    import skimage.data
-    (tmp_path / 'images.txt').write_text('astronaut.png\ncoffee.png\n')
-    write_crash_hook(tmp_path)
-    config = tmp_path / 'cfg.py'
-    config.write_text(
-        CONFIG.format(
-            repo=REPO,
-            images=tmp_path / 'images.txt',
-            root=skimage.data.data_dir,
-            lr=lr,
-            interval=interval,
-            iters=iters,
-            keep=keep))
-    return config
+    return write_tiny_distill_config(
+        tmp_path,
+        BODY.format(lr=lr, interval=interval, iters=iters, keep=keep))
 
 
 def _train(tmp_path, *extra, crash_at=None):
