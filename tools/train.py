@@ -18,7 +18,8 @@ from mmengine.runner import Runner, find_latest_checkpoint
 # Imported first so that configs may inherit `mmclipself::...` bases and
 # checkpoints load with PyTorch's safe loader (mmclipself/utils/).
 import mmclipself  # noqa: F401,E402
-from mmclipself.engine import CheckpointMismatchError  # noqa: E402
+from mmclipself.engine import (CheckpointMismatchError,  # noqa: E402
+                               ConfigKeyError)
 from mmclipself.models.utils.clip_checkpoint import (  # noqa: E402
     CheckpointReadError, check_checkpoint_file)
 
@@ -120,6 +121,6 @@ def main() -> None:
 if __name__ == '__main__':
     try:
         main()
-    except (CheckpointReadError, CheckpointMismatchError) as e:
+    except (CheckpointReadError, CheckpointMismatchError, ConfigKeyError) as e:
         # one line naming the file (and the keys); the cause is chained
         raise SystemExit(f'error: {e}')

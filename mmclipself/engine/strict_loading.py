@@ -21,13 +21,10 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor
 from torch.nn.modules.module import _IncompatibleKeys
 
-from mmclipself.models.utils.clip_checkpoint import _format_keys
+from mmclipself.models.utils.clip_checkpoint import (  # noqa: F401
+    CheckpointMismatchError, _format_keys)
 
 StateDict = Mapping[str, Tensor]
-
-
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint whose keys or shapes are not the model's."""
 
 
 def _shape(value) -> List[int]:

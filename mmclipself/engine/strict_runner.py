@@ -1,12 +1,16 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-"""MMEngine's Runner, loading ``load_from`` and ``--resume`` strictly."""
-from typing import Callable, Union
+"""MMEngine's Runner: strict loading, atomic checkpoint files."""
+import os
+import os.path as osp
+from typing import Callable, Optional, Union
 
+from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmclipself.registry import RUNNERS
+from .config_checks import check_config_keys
 from .strict_loading import checkpoint_state_dict, load_state_dict_strictly
 
 
@@ -23,11 +27,26 @@ class StrictRunner(Runner):
     naming the file and the keys (see
     :func:`~mmclipself.engine.strict_loading.load_state_dict_strictly`).
 
+    Before anything is built, :meth:`from_cfg` rejects a top-level config
+    key that misspells one the Runner reads (``trian_cfg``, ``laod_from``;
+    see :mod:`~mmclipself.engine.config_checks`), which MMEngine would
+    silently ignore.
+
+    Checkpoints are written atomically (:meth:`save_checkpoint`): a run
+    killed while saving never leaves a truncated ``.pth`` in place of a good
+    one.
+
     Selected by ``runner_type = 'mmclipself.StrictRunner'`` in
     ``configs/_base_/default_runtime.py``; ``tools/train.py``,
     ``tools/test.py`` and MMDetection's / MMSegmentation's own scripts
     build it through ``RUNNERS.build(cfg)``.
     """
+
+    @classmethod
+    def from_cfg(cls, cfg: Config) -> 'StrictRunner':
+        """``Runner.from_cfg`` after :func:`check_config_keys`."""
+        check_config_keys(cfg)
+        return super().from_cfg(cfg)
 
     def load_checkpoint(self,
                         filename: str,
@@ -64,3 +83,48 @@ class StrictRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def save_checkpoint(self,
+                        out_dir: str,
+                        filename: str,
+                        file_client_args: Optional[dict] = None,
+                        save_optimizer: bool = True,
+                        save_param_scheduler: bool = True,
+                        meta: Optional[dict] = None,
+                        by_epoch: bool = True,
+                        backend_args: Optional[dict] = None) -> None:
+        """MMEngine's ``save_checkpoint``, whole or not at all.
+
+        MMEngine's local backend writes the checkpoint in place, so a crash,
+        a full disk or a kill during the write leaves a truncated file under
+        the checkpoint's name (and ``last_checkpoint`` pointing at it). For
+        a local ``out_dir`` the checkpoint is written under a hidden
+        temporary name in the same folder and renamed over ``filename``
+        once complete; on any error the temporary file is removed and an
+        earlier file of that name is left as it was. Other storage backends
+        (``backend_args`` / ``file_client_args``) are written by MMEngine
+        as usual. Arguments as ``Runner.save_checkpoint``.
+        """
+        kwargs = dict(
+            file_client_args=file_client_args,
+            save_optimizer=save_optimizer,
+            save_param_scheduler=save_param_scheduler,
+            meta=meta,
+            by_epoch=by_epoch,
+            backend_args=backend_args)
+        remote = (
+            file_client_args is not None or backend_args is not None
+            or '://' in str(out_dir))
+        if remote:
+            super().save_checkpoint(out_dir, filename, **kwargs)
+            return
+        tmp_name = f'.{filename}.{os.getpid()}.tmp'
+        tmp_path, final_path = (osp.join(out_dir, tmp_name),
+                                osp.join(out_dir, filename))
+        try:
+            super().save_checkpoint(out_dir, tmp_name, **kwargs)
+            os.replace(tmp_path, final_path)
+        except BaseException:
+            if osp.exists(tmp_path):
+                os.remove(tmp_path)
+            raise

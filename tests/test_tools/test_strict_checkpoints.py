@@ -266,3 +266,52 @@ def test_init_ov_detector_loads_strictly(tmp_path):
     model = init_ov_detector(config, str(good))
     assert torch.equal(model.rpn_head.rpn_reg.bias,
                        torch.load(good)['state_dict']['rpn_head.rpn_reg.bias'])
+
+
+@pytest.mark.parametrize('fault', ['width', 'renamed'])
+def test_tools_test_py_refuses_a_wrong_tower_file(tmp_path, fault):
+    """The frozen tower F-ViT reads at start is loaded strictly too.
+
+    ``tools/test.py`` with a good F-ViT checkpoint, but the tower file the
+    config names replaced by one of another width or with renamed keys:
+    the run fails naming that file, never evaluates a random tower.
+    """
+    from mmengine.config import Config
+
+    from mmclipself.models import EVA02CLIPViT
+    from mmclipself.testing.fvit import TINY_FVIT_EVA
+    config, good = _tiny_fvit(tmp_path)
+    tower_file = Config.fromfile(config).model.backbone.clip.pretrained
+    torch.manual_seed(0)
+    if fault == 'width':
+        arch = dict(TINY_FVIT_EVA, embed_dim=TINY_FVIT_EVA['embed_dim'] * 2)
+        state = EVA02CLIPViT(arch=arch).tower().state_dict()
+    else:
+        state = EVA02CLIPViT(arch=TINY_FVIT_EVA).tower().state_dict()
+        state = {
+            k.replace('blocks.0.', 'block.0.'): v
+            for k, v in state.items()
+        }
+    torch.save(state, tower_file)
+    res = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'test.py'), config,
+        str(good), '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                         cwd=str(tmp_path),
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-3000:]
+    # one line naming the file and what differs, no traceback
+    assert f'error: {tower_file} does not match Eva: ' in out, out[-3000:]
+    assert 'Traceback' not in out
+    assert 'Epoch(test)' not in out
+    if fault == 'width':
+        assert 'tensors of the wrong shape [blocks.0.attn.k_proj.weight ' \
+            '(checkpoint [128, 128], model [64, 64])' in out
+    else:
+        assert 'missing keys [blocks.0.' in out
+        assert 'unexpected keys [block.0.' in out

@@ -7,7 +7,7 @@
 # symlinks to data/coco/.
 # Types resolve in MMDetection's scope (default_scope of det_runtime.py);
 # only mmclipself's own carry a prefix.
-dataset_type = 'LVISV1Dataset'
+dataset_type = 'mmclipself.OVLVISV1Dataset'
 data_root = 'data/lvis_v1/'
 image_size = (1024, 1024)  # release: 1024 for ViT-B/16, 896 for ViT-L/14
 

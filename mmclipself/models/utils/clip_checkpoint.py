@@ -40,6 +40,10 @@ _WRAPPER_KEYS = ('state_dict', 'model', 'module', 'model_ema')
 _CANNOT_OPEN = (FileNotFoundError, IsADirectoryError, PermissionError)
 
 
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint whose keys or shapes are not the model's."""
+
+
 def _format_keys(keys: Iterable[str], limit: int = 20) -> str:
     keys = sorted(keys)
     shown = ', '.join(keys[:limit])
@@ -222,7 +226,7 @@ def load_strict(module: nn.Module,
                 state: Dict[str, Tensor],
                 source: str,
                 ignore_missing: Iterable[str] = ()) -> None:
-    """Load ``state`` into ``module`` and fail loudly on any key mismatch.
+    """Load ``state`` into ``module`` and fail loudly on any mismatch.
 
     Args:
         module: Target module.
@@ -232,21 +236,29 @@ def load_strict(module: nn.Module,
             buffers recomputed by the module).
 
     Raises:
-        KeyError: Listing missing and unexpected keys.
-        RuntimeError: On shape mismatches (from PyTorch, with the key).
+        CheckpointMismatchError: Listing the missing and unexpected keys and
+            the tensors of the wrong shape (checkpoint and model shapes),
+            naming ``source``.
     """
-    expected = set(module.state_dict().keys())
+    own = module.state_dict()
+    expected = set(own.keys())
     given = set(state.keys())
     missing = expected - given - set(ignore_missing)
     unexpected = given - expected
-    if missing or unexpected:
-        raise KeyError(
-            f'{source} does not match {type(module).__name__}: '
-            f'{len(missing)} missing keys {_format_keys(missing)}, '
-            f'{len(unexpected)} unexpected keys '
-            f'{_format_keys(unexpected)}. Is it the right architecture and '
-            'format?')
-    try:
-        module.load_state_dict(state, strict=not ignore_missing)
-    except RuntimeError as e:
-        raise RuntimeError(f'{source}: {e}') from e
+    wrong = [
+        f'{k} (checkpoint {list(state[k].shape)}, model '
+        f'{list(own[k].shape)})' for k in sorted(expected & given)
+        if isinstance(state[k], Tensor) and state[k].shape != own[k].shape
+    ]
+    if missing or unexpected or wrong:
+        parts = [
+            f'{len(missing)} missing keys {_format_keys(missing)}',
+            f'{len(unexpected)} unexpected keys {_format_keys(unexpected)}'
+        ]
+        if wrong:
+            parts.append(f'{len(wrong)} tensors of the wrong shape '
+                         f'{_format_keys(wrong)}')
+        raise CheckpointMismatchError(
+            f'{source} does not match {type(module).__name__}: ' +
+            ', '.join(parts) + '. Is it the right architecture and format?')
+    module.load_state_dict(state, strict=not ignore_missing)

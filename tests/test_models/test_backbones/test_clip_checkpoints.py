@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from mmclipself.models import EVA02CLIPViT, OpenAICLIPViT
+from mmclipself.models.utils.clip_checkpoint import CheckpointMismatchError
 from mmclipself.testing.towers import (TINY_EVA, TINY_OPENAI, tiny_eva,
                                        tiny_openai)
 
@@ -123,7 +124,7 @@ def test_strict_loading_lists_missing_and_unexpected_keys(tmp_path):
     del state['visual.trunk.blocks.1.attn.proj.weight']
     state['visual.trunk.blocks.9.extra.weight'] = torch.zeros(1)
     dst = tiny_eva(pretrained=_save(state, tmp_path / 'bad.pt'))
-    with pytest.raises(KeyError) as e:
+    with pytest.raises(CheckpointMismatchError) as e:
         dst.init_weights()
     msg = str(e.value)
     assert 'bad.pt' in msg

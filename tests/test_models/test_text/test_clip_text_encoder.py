@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from mmclipself.models import CLIPTextEncoder
 from mmclipself.models.utils import weights_fingerprint, weights_record
+from mmclipself.models.utils.clip_checkpoint import CheckpointMismatchError
 from mmclipself.registry import MODELS
 from mmclipself.testing.text import tiny_clip_cfg, tiny_open_clip
 
@@ -60,14 +61,17 @@ def test_rejects_other_files_naming_them(tmp_path):
     renamed = dict(state)
     renamed['ln_final.gamma'] = renamed.pop('ln_final.weight')
     torch.save(renamed, tmp_path / 'renamed.pt')
-    with pytest.raises(KeyError) as e:
+    with pytest.raises(CheckpointMismatchError) as e:
         _encoder(cfg, tmp_path / 'renamed.pt')
     assert 'renamed.pt' in str(e.value)
     assert '1 missing keys [ln_final.weight]' in str(e.value)
     assert '1 unexpected keys [ln_final.gamma]' in str(e.value)
     wide = tiny_open_clip(tiny_clip_cfg(width=64)).state_dict()
     torch.save(wide, tmp_path / 'wide.pt')
-    with pytest.raises(RuntimeError, match='(?s)wide.pt.*size mismatch'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'wide.pt does not match .* tensors of the '
+            r'wrong shape \[\S+ \(checkpoint \[64'):
         _encoder(cfg, tmp_path / 'wide.pt')
     image_only = {k: v for k, v in state.items() if k.startswith('visual.')}
     torch.save(image_only, tmp_path / 'image.pt')

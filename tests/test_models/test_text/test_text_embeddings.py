@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from mmclipself.models.text import build_text_model
+from mmclipself.models.utils.clip_checkpoint import CheckpointMismatchError
 from mmclipself.vocab import (build_prompts, embed_class_names,
                               encode_class_names)
 
@@ -55,7 +56,7 @@ def test_text_weights_load_strictly(tiny_cfg, tmp_path):
     del state['ln_final.weight']
     state['text_extra.weight'] = torch.zeros(1)
     torch.save(state, tmp_path / 'bad.pt')
-    with pytest.raises(KeyError) as e:
+    with pytest.raises(CheckpointMismatchError) as e:
         build_text_model('TinyCLIP-mmclipself-test', str(tmp_path / 'bad.pt'))
     assert '1 missing keys [ln_final.weight]' in str(e.value)
     assert '1 unexpected keys [text_extra.weight]' in str(e.value)
