@@ -92,7 +92,9 @@ if __name__ == '__main__':
         keywords='open-vocabulary, CLIP, CLIPSelf, detection, segmentation',
         packages=find_packages(include=['mmclipself', 'mmclipself.*']),
         include_package_data=True,
-        package_data={'mmclipself': ['.mim/**/*', '.mim/*']},
+        package_data={
+            'mmclipself': ['.mim/**/*', '.mim/*', 'vocab/data/*.txt']
+        },
         python_requires='>=3.9',
         classifiers=[
             'Programming Language :: Python :: 3',

@@ -54,6 +54,51 @@ def _coco65() -> Tuple[str, ...]:
     return tuple(c for c in _mmdet('CocoDataset')() if c in keep)
 
 
+def _voc20() -> Tuple[str, ...]:
+    """The 20 VOC classes, background dropped (Cat-Seg VOC-20)."""
+    return _mmseg('PascalVOCDataset')()[1:]
+
+
+def _voc20b() -> Tuple[str, ...]:
+    """VOC-20b: the 20 VOC classes + the 39 other PC-59 classes.
+
+    Follows Cat-Seg's ``voc20b`` list (segmentation facts §2.1): the model
+    scores 59 classes and every prediction past the 20 VOC classes counts
+    as background. PC-59's ``'table'`` is VOC's ``'diningtable'``. The 39
+    extra classes are in PC-59 order here (the release lists them in
+    another order; Cat-Seg treats classes alike whatever their order, and
+    all 39 map to background, so scores agree).
+    """
+    voc = _voc20()
+    return voc + tuple(
+        c for c in _mmseg('PascalContextDataset59')()
+        if c not in voc and c != 'table')
+
+
+#: Lists shipped with the package: ``data/<name>.txt``, one entry a line,
+#: ``#`` lines are the header (source and licence of the list).
+DATA_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'data')
+
+
+def read_packaged_list(name: str) -> List[str]:
+    """The entries of ``mmclipself/vocab/data/<name>.txt``, in order.
+
+    Args:
+        name: File stem, e.g. ``'ade847'``, ``'pc459'`` or
+            ``'ade847_ade20k_ids'`` (the ADE-847 label table).
+    """
+    path = osp.join(DATA_DIR, f'{name}.txt')
+    with open(path, encoding='utf-8') as f:
+        lines = [line.strip() for line in f if not line.startswith('#')]
+    return [line for line in lines if line]
+
+
+def _packaged(name: str) -> Callable[[], Tuple[str, ...]]:
+    """A class list shipped with the package (Cat-Seg's A-847, PC-459)."""
+    return lambda: tuple(
+        check_class_names(read_packaged_list(name), f'{name}.txt'))
+
+
 _VOCABULARIES: Dict[str, Callable[[], Tuple[str, ...]]] = {
     'coco': _mmdet('CocoDataset'),
     'coco65': _coco65,
@@ -66,6 +111,11 @@ _VOCABULARIES: Dict[str, Callable[[], Tuple[str, ...]]] = {
     'ade20k': _mmseg('ADE20KDataset'),
     'pascal_context59': _mmseg('PascalContextDataset59'),
     'pascal_context60': _mmseg('PascalContextDataset'),
+    'coco_stuff': _mmseg('COCOStuffDataset'),
+    'voc20': _voc20,
+    'voc20b': _voc20b,
+    'ade847': _packaged('ade847'),
+    'pc459': _packaged('pc459'),
 }
 
 
@@ -80,7 +130,9 @@ def get_class_names(dataset: str) -> Tuple[str, ...]:
     Args:
         dataset: One of :func:`list_vocabularies`, e.g. ``'coco65'`` (OV-COCO
             48 base + 17 novel), ``'lvis'`` (1203), ``'coco_panoptic'``
-            (133), ``'ade20k'`` (150).
+            (133), ``'ade20k'`` (150), ``'ade847'`` (ADE20K-full, Cat-Seg's
+            frequency order, with synonyms), ``'pc459'`` (PASCAL-Context
+            full set).
 
     Raises:
         KeyError: Unknown name; the message lists the known ones.

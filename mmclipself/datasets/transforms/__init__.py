@@ -1,5 +1,6 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 from .formatting import PackRegionInputs
+from .load_seg_annotations16 import LoadSegAnnotations16
 from .loading import LoadImageOrSkip
 from .panoptic_regions import LoadPanopticRegions
 from .proposal_regions import ProposalRegions
@@ -7,5 +8,5 @@ from .region_sampling import RandomGridRegions
 
 __all__ = [
     'LoadImageOrSkip', 'RandomGridRegions', 'ProposalRegions',
-    'PackRegionInputs', 'LoadPanopticRegions'
+    'PackRegionInputs', 'LoadPanopticRegions', 'LoadSegAnnotations16'
 ]

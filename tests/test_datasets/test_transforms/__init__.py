@@ -1,0 +1,1 @@
+# Copyright (c) mmclipself contributors. All rights reserved.
