@@ -36,6 +36,9 @@ default_hooks = dict(
     # checkpoint) so no non-finite checkpoint is saved or rotated in;
     # `default_hooks = dict(non_finite_loss=None)` turns it off
     non_finite_loss=dict(type='mmclipself.NonFiniteLossHook'),
+    # strict loading also where a host script ignores `runner_type`
+    # (MMSegmentation's tools/test.py builds MMEngine's Runner)
+    strict_loading=dict(type='mmclipself.StrictLoadingHook'),
 )
 
 env_cfg = dict(

@@ -155,7 +155,9 @@ class NonFiniteLossHook(Hook):
     def _check_model(self, runner, when: str) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        tensors = [*model.named_parameters(), *model.named_buffers()]
+        # what a checkpoint saves: parameters and persistent buffers (a
+        # text tower's causal attention mask, non-persistent, holds -inf)
+        tensors = model.state_dict(keep_vars=True).items()
         self._raise_if_any(tensors, f'the weights after {when}',
                            self._last_ckpt(runner))
         self._verified = True

@@ -54,6 +54,25 @@ def _vocabulary_source(module: nn.Module) -> Optional[str]:
     return None
 
 
+def _merged_background(loop, classes: Sequence[str],
+                       names: Sequence[str]) -> Optional[str]:
+    """The background a metric merges extra vocabulary classes into.
+
+    A :class:`~mmclipself.evaluation.BackgroundIoUMetric` (VOC-20b,
+    segmentation facts §2.4) scores a vocabulary longer than the dataset:
+    the dataset's classes but its last (``background_name``) must then be
+    the vocabulary's first ones, and the rest counts as background.
+    """
+    from mmclipself.evaluation.metrics import BackgroundIoUMetric
+    evaluator = getattr(loop, 'evaluator', None)
+    for metric in getattr(evaluator, 'metrics', ()):
+        if isinstance(metric, BackgroundIoUMetric) and classes and \
+                classes[-1] == metric.background_name and \
+                len(names) >= len(classes):
+            return metric.background_name
+    return None
+
+
 def _leaf_datasets(dataset, where: str) -> Iterator[Tuple[str, object]]:
     """The datasets inside wrappers, with their config keys.
 
@@ -182,11 +201,19 @@ class VocabularyCheckHook(Hook):
                     self.check_labels)
 
     def before_val(self, runner) -> None:
-        self._check(runner, 'val_dataloader', runner.val_dataloader)
+        self._check(
+            runner,
+            'val_dataloader',
+            runner.val_dataloader,
+            loop=runner.val_loop)
         self._check_metric_towers(runner, 'val_evaluator', runner.val_loop)
 
     def before_test(self, runner) -> None:
-        self._check(runner, 'test_dataloader', runner.test_dataloader)
+        self._check(
+            runner,
+            'test_dataloader',
+            runner.test_dataloader,
+            loop=runner.test_loop)
         self._check_metric_towers(runner, 'test_evaluator', runner.test_loop)
 
     @staticmethod
@@ -219,7 +246,8 @@ class VocabularyCheckHook(Hook):
                runner,
                key: str,
                dataloader,
-               check_labels: bool = False) -> None:
+               check_labels: bool = False,
+               loop=None) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         found = find_vocabulary(model)
@@ -227,17 +255,30 @@ class VocabularyCheckHook(Hook):
         if found is None or dataset is None:
             return
         name, module = found
-        names = list(module.class_names)
+        # a model with its own training vocabulary (CATSeg) exposes it as
+        # `train_class_names`; `class_names` is then the test vocabulary
+        attr = 'class_names'
+        if key == 'train_dataloader' and getattr(module, 'train_class_names',
+                                                 None):
+            attr = 'train_class_names'
+        names = list(getattr(module, attr))
         file = _vocabulary_source(module)
-        source = f'model.{name}.class_names' + (f' from {file}'
-                                                if file else '')
+        where = f'model.{name}.{attr}' if name else f'model.{attr}'
+        source = where + (f' from {file}' if file else '')
         weight = getattr(module, 'class_weight', None)
         checked = 0
         for where, leaf in _leaf_datasets(dataset, f'{key}.dataset'):
             classes = getattr(leaf, 'metainfo', {}).get('classes')
             if not classes:
                 continue
-            check_class_order(classes, names, where, source)
+            background = _merged_background(loop, classes, names)
+            if background:
+                # VOC-20b: the dataset's last class is the background the
+                # metric merges every extra vocabulary class into
+                classes = list(classes)[:-1]
+            check_class_order(classes,
+                              names[:len(classes)] if background else names,
+                              where, source)
             checked += 1
             if check_labels and isinstance(weight, torch.Tensor) \
                     and hasattr(leaf, 'get_data_info'):

@@ -237,3 +237,41 @@ def test_a_metric_with_another_clips_text_fails_before_testing(tmp_path):
     cfg = Config.fromfile(f'{REPO}/configs/clipself/eva_vitb16_coco.py')
     assert cfg.default_hooks.vocabulary_check.type == \
         'mmclipself.VocabularyCheckHook'
+
+
+def test_voc20b_background_merge_is_accepted_only_with_its_metric():
+    """VOC-20b: 21 dataset classes (20 + background), 59 model classes.
+
+    With ``BackgroundIoUMetric`` (which merges every class past the 20 into
+    background) the first 20 must match the vocabulary; without it, or
+    with the 20 in another order, the check fails.
+    """
+    from types import SimpleNamespace
+
+    import torch.nn as nn
+
+    from mmclipself.evaluation.metrics import BackgroundIoUMetric
+    from mmclipself.vocab import get_class_names
+    vocab = list(get_class_names('voc20b'))
+    assert len(vocab) == 59
+    model = nn.Module()
+    model.class_names = vocab
+    voc = vocab[:20] + ['background']
+    hook = VocabularyCheckHook()
+
+    def run(classes, metric):
+        dataset = SimpleNamespace(metainfo=dict(classes=tuple(classes)))
+        loop = SimpleNamespace(evaluator=SimpleNamespace(metrics=[metric]))
+        runner = SimpleNamespace(model=model)
+        hook._check(
+            runner,
+            'test_dataloader',
+            SimpleNamespace(dataset=dataset),
+            loop=loop)
+
+    run(voc, BackgroundIoUMetric())
+    with pytest.raises(ValueError, match='test_dataloader'):
+        run(voc, object())  # a plain metric: 21 classes are not the 59
+    swapped = [voc[1], voc[0]] + voc[2:]
+    with pytest.raises(ValueError, match='test_dataloader'):
+        run(swapped, BackgroundIoUMetric())
