@@ -6,6 +6,9 @@
 - :mod:`.text`: tiny open_clip CLIP configs for text-tower tests;
 - :mod:`.detection` / :mod:`.panoptic`: tiny COCO / LVIS / COCO-panoptic
   sets written from real photos with hand-made annotations;
+- :mod:`.segmentation`: tiny semantic-segmentation sets (real photos,
+  hand-made 8/16-bit label maps) in the layouts of the Cat-Seg data configs;
+- :mod:`.catseg`: tiny Cat-Seg configs (the shipped configs, shrunk);
 - :mod:`.configs`: config inspection (inheritance depth).
 
 Submodules import heavy dependencies lazily; import them directly, e.g.

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope, init_default_scope
 
 from mmclipself.registry import MODELS, PARAM_SCHEDULERS, VISUALIZERS
 
@@ -137,6 +137,30 @@ def test_downstream_fvit_config_swaps_the_vocabulary(tmp_path):
     assert cfg.model.roi_head.clip_fusion.temperature == 75.0
     head = MODELS.build(dict(cfg.model.roi_head.bbox_head, _scope_='mmdet'))
     assert head.class_names == ['cat', 'dog'] and head.num_classes == 2
+
+
+def test_downstream_catseg_config_tests_another_vocabulary(tmp_path):
+    classes = tmp_path / 'classes.txt'
+    classes.write_text('cat\nsofa, couch\nwall\n')
+    path = tmp_path / 'my_catseg.py'
+    path.write_text(
+        textwrap.dedent(f"""
+        _base_ = ('mmclipself::catseg/catseg_openai-vitb16_cvpr_'
+                  'ade20k-150-640x640.py')
+        custom_imports = dict(imports=['mmclipself'],
+                              allow_failed_imports=False)
+        model = dict(test_vocabulary={str(classes)!r})
+    """))
+    cfg = Config.fromfile(str(path))
+    # MMSegmentation's scope, our types prefixed, the user's vocabulary
+    assert cfg.default_scope == 'mmseg'
+    assert cfg.model.type == 'mmclipself.CATSeg'
+    assert cfg.test_dataloader.dataset.type == 'ADE20KDataset'
+    from mmclipself.testing.catseg import tiny_catseg_config
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(tiny_catseg_config(cfg).model)
+    assert list(model.class_names) == ['cat', 'sofa, couch', 'wall']
+    assert model.train_class_names[0] == 'person'  # COCO-Stuff's first
 
 
 # The README snippet ("Inherit our configs from your own MM project") with

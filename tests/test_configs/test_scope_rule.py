@@ -145,7 +145,8 @@ def _scopes_of_bases() -> Dict[str, Set[str]]:
 
 def test_every_config_is_found():
     folders = {osp.basename(osp.dirname(c)) for c in LEAF_CONFIGS}
-    assert folders == {'clipself', 'fvit'} and len(LEAF_CONFIGS) >= 29
+    assert folders == {'catseg', 'clipself', 'fvit'}
+    assert len(LEAF_CONFIGS) >= 29 + 52
     assert len(BASE_CONFIGS) >= 15
     assert len(ROOTS) >= 20  # MODELS, DATASETS, ..., FUNCTIONS
 
@@ -154,7 +155,7 @@ def test_every_config_is_found():
 def test_config_follows_the_scope_rule(path):
     cfg = Config.fromfile(path)
     scope = cfg.get('default_scope')
-    assert scope in ('mmclipself', 'mmdet'), f'{_rel(path)}: {scope}'
+    assert scope in ('mmclipself', 'mmdet', 'mmseg'), f'{_rel(path)}: {scope}'
     assert check_types(cfg.to_dict(), scope) == []
 
 
@@ -181,6 +182,10 @@ def test_task_configs_run_in_their_host_scope():
             # detection: MMDetection's scope, model dicts built there too
             assert cfg.default_scope == 'mmdet', _rel(path)
             assert cfg.model._scope_ == 'mmdet', _rel(path)
+        elif path.startswith(osp.join(CONFIG_DIR, 'catseg')):
+            # segmentation: MMSegmentation's scope, model dicts too
+            assert cfg.default_scope == 'mmseg', _rel(path)
+            assert cfg.model._scope_ == 'mmseg', _rel(path)
         else:
             assert cfg.default_scope == 'mmclipself', _rel(path)
     # the model families of configs/_base_/models are the only dicts that

@@ -1,0 +1,46 @@
+# VOC-20b test set of Cat-Seg (segmentation facts §2.4, §2.5): the 1449
+# VOC2012 segmentation validation images with background as a 21st class.
+# The model scores the 59 classes of get_class_names('voc20b') (the 20 VOC
+# classes, then 39 other PC-59 classes); BackgroundIoUMetric counts every
+# prediction past the 20 VOC classes as background and takes mIoU over the
+# 21 dataset classes, as the release's VOCbEvaluator. mmseg's
+# PascalVOCDataset with the 20 classes then 'background' as its metainfo
+# gives the release's labels: class k -> k - 1, background 0 -> 20.
+# Training and its validation stay COCO-Stuff-164k (the base). Data as
+# catseg_voc20.py. Override data_root for another location, e.g.
+#   --cfg-options test_dataloader.dataset.data_root=/data/VOCdevkit/VOC2012
+_base_ = './catseg_coco_stuff164k.py'
+
+dataset_type = 'PascalVOCDataset'
+data_root = 'data/VOCdevkit/VOC2012/'
+# get_class_names('voc20') (mmclipself.vocab) + 'background', last
+voc20b_classes = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
+                  'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
+                  'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
+                  'train', 'tvmonitor', 'background')
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeShortestEdge', scale=640, max_size=2560),
+    dict(type='Resize', scale=(640, 640), keep_ratio=False),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        _delete_=True,
+        type=dataset_type,
+        data_root=data_root,
+        metainfo=dict(classes=voc20b_classes),
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/val.txt',
+        pipeline=test_pipeline))
+test_evaluator = dict(
+    _delete_=True,
+    type='mmclipself.BackgroundIoUMetric',
+    iou_metrics=['mIoU'],
+    ignore_index=255)

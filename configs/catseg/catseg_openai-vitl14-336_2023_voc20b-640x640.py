@@ -1,0 +1,12 @@
+# Test of the original-CLIP COCO-Stuff training of Cat-Seg 2023 on OpenAI CLIP
+# ViT-L/14 at 336 with a frozen Swin-B guidance backbone on VOC-20b (59
+# classes scored; every prediction past the 20 VOC classes counts as
+# background), with the release's 5-view protocol (segmentation facts §2.4).
+# Only the vocabulary changes: no weight depends on it.
+_base_ = [
+    '../_base_/models/catseg_openai-vitl14-336_2023.py',
+    '../_base_/datasets/catseg_voc20b.py', '../_base_/seg_runtime.py',
+    '../_base_/schedules/catseg_80k.py'
+]
+
+model = dict(test_vocabulary='voc20b')

@@ -1,0 +1,10 @@
+# Cat-Seg 2023 on OpenAI CLIP ViT-L/14 at 336, initialised from the
+# CLIPSelf-refined tower (paper Table 4; the tower and its export are
+# described in _base_/models/catseg_openai-vitl14-clipself_2023.py), trained
+# on COCO-Stuff-164k with the release schedule (segmentation facts §2.3).
+# The Cat-Seg training is unchanged (CLIPSelf #4).
+_base_ = [
+    '../_base_/models/catseg_openai-vitl14-clipself_2023.py',
+    '../_base_/datasets/catseg_coco_stuff164k.py', '../_base_/seg_runtime.py',
+    '../_base_/schedules/catseg_80k.py'
+]

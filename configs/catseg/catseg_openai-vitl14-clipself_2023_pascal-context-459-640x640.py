@@ -1,0 +1,12 @@
+# Test of the CLIPSelf-initialised COCO-Stuff training of Cat-Seg 2023 on
+# OpenAI CLIP ViT-L/14 at 336 with a frozen Swin-B guidance backbone on PC-459
+# (459 classes, 16-bit labels), with the release's 5-view protocol
+# (segmentation facts §2.4). Only the vocabulary changes: no weight depends on
+# it.
+_base_ = [
+    '../_base_/models/catseg_openai-vitl14-clipself_2023.py',
+    '../_base_/datasets/catseg_pascal_context_459.py',
+    '../_base_/seg_runtime.py', '../_base_/schedules/catseg_80k.py'
+]
+
+model = dict(test_vocabulary='pc459')
