@@ -1,12 +1,10 @@
-# Cat-Seg CVPR'24 on OpenAI CLIP ViT-B/16, initialised from the CLIPSelf-
-# refined tower (paper Table 4): the student of
-# configs/clipself/openai_vitb16_coco.py exported with
-#   python tools/model_converters/export_student.py CKPT \
-#       $CLIPSELF_CHECKPOINTS/openai_vitb16_coco_clipself_patches.pt
-# ($CLIPSELF_CHECKPOINTS defaults to checkpoints/.) The Cat-Seg training is
-# unchanged (CLIPSelf #4: "the training of Cat-Seg remain unchanged").
-_base_ = ['./catseg_openai-vitb16_cvpr_4xb1-80k_coco-stuff164k-384x384.py']
-
-clipself_weights = '{{$CLIPSELF_CHECKPOINTS:checkpoints}}/' \
-    'openai_vitb16_coco_clipself_patches.pt'
-model = dict(clip_tower=dict(pretrained=clipself_weights))
+# Cat-Seg CVPR'24 on OpenAI CLIP ViT-B/16, initialised from the
+# CLIPSelf-refined tower (paper Table 4; the tower, its export and its dense
+# path are described in _base_/models/catseg_openai-vitb16-clipself_cvpr.py),
+# trained on COCO-Stuff-164k with the release schedule (segmentation facts
+# §2.3). The Cat-Seg training is unchanged (CLIPSelf #4).
+_base_ = [
+    '../_base_/models/catseg_openai-vitb16-clipself_cvpr.py',
+    '../_base_/datasets/catseg_coco_stuff164k.py', '../_base_/seg_runtime.py',
+    '../_base_/schedules/catseg_80k.py'
+]

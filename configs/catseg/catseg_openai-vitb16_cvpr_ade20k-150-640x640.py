@@ -1,4 +1,4 @@
-# Test of the original-CLIP or CLIPSelf COCO-Stuff training of Cat-Seg CVPR'24
+# Test of the original-CLIP COCO-Stuff training of Cat-Seg CVPR'24
 # on OpenAI CLIP ViT-B/16 on ADE-150 (150 classes), with the release's 5-view
 # protocol (segmentation facts §2.4). Only the vocabulary changes: no weight
 # depends on it.

@@ -55,7 +55,10 @@ def test_the_matrix_of_configs_exists():
     sets = ('ade20k-150', 'ade20k-847', 'pascal-context-59',
             'pascal-context-459', 'voc20', 'voc20b')
     for s in sets:
-        assert sum(_name(p).endswith(f'_{s}-640x640') for p in TEST) == 7
+        # OpenAI B/16 and L/14 x {2023, CVPR'24} x {original, CLIPSelf}
+        # minus B/16 2023 CLIPSelf (same tower and dense path as the
+        # original), EVA02 B/16 (original and CLIPSelf share one)
+        assert sum(_name(p).endswith(f'_{s}-640x640') for p in TEST) == 8
     for path in TRAIN + TEST:
         assert config_depth(path) <= 3, path
 
@@ -126,8 +129,10 @@ def test_clip_parameters_get_the_release_lr_and_norms_no_decay():
     named = dict(model.named_parameters())
     q = named['clip_tower.visual.transformer.resblocks.0.attn.q_proj.weight']
     assert lr_of[id(q)] == pytest.approx((2e-6, 1e-4))
+    # a plain parameter: decayed as in the release (WEIGHT_DECAY_EMBED 0
+    # applies to nn.Embedding modules only)
     pos = named['clip_tower.visual.positional_embedding']
-    assert lr_of[id(pos)] == pytest.approx((2e-6, 0.0))
+    assert lr_of[id(pos)] == pytest.approx((2e-6, 1e-4))
     conv = named['guidance_backbone.conv1.weight']
     assert lr_of[id(conv)] == pytest.approx((2e-6, 1e-4))
     head = next(p for n, p in named.items()
@@ -157,3 +162,28 @@ def test_test_config_scores_its_set_with_its_vocabulary(path):
     assert cfg.test_dataloader.batch_size == 1
     ignore = cfg.test_evaluator.ignore_index
     assert ignore == {'ade847': 65535, 'pc459': 459}.get(vocab, 255)
+
+
+def test_the_dense_path_of_each_family():
+    """Original-CLIP CVPR'24: the release's class-token skip; CLIPSelf
+    towers and 2023: the per-token skip (segmentation facts §1.1)."""
+    for path in TRAIN:
+        tower = Config.fromfile(path).model.clip_tower
+        cls_skip = '_cvpr_' in path and '-clipself' not in path and \
+            'eva' not in path
+        assert tower.dense_residual == ('cls' if cls_skip else 'token'), path
+
+
+def test_parts_that_do_not_fit_fail_at_build():
+    from mmclipself.testing.catseg import tiny_catseg_config
+    cfg = tiny_catseg_config()
+    cfg.model.decode_head.num_templates = 3  # the CVPR'24 prompt is one
+    init_default_scope('mmseg')
+    with pytest.raises(ValueError, match='num_templates=3 but 1 templates'):
+        MODELS.build(cfg.model)
+    cfg = tiny_catseg_config()
+    cfg.model.test_cfg.update(mode='slide', crop_size=48, stride=32)
+    model = MODELS.build(cfg.model)
+    # MMSegmentation's slide inference unpacks (h, w) pairs
+    assert model.test_cfg.crop_size == (48, 48)
+    assert model.test_cfg.stride == (32, 32)

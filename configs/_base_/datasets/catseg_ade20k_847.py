@@ -12,8 +12,9 @@ dataset_type = 'mmclipself.ADE20K847Dataset'
 data_root = 'data/ADE20K_2021_17_01/'
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    # short side 640 (facts §2.4); the model squashes it to 640x640 for
+    # its four windows and takes the global view from this image
     dict(type='ResizeShortestEdge', scale=640, max_size=2560),
-    dict(type='Resize', scale=(640, 640), keep_ratio=False),
     # mmseg's LoadAnnotations casts labels to uint8 (847 classes, 65535)
     dict(type='mmclipself.LoadSegAnnotations16'),
     dict(type='PackSegInputs'),

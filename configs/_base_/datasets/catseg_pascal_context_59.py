@@ -14,8 +14,9 @@ dataset_type = 'PascalContextDataset59'
 data_root = 'data/VOCdevkit/VOC2010/'
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    # short side 640 (facts §2.4); the model squashes it to 640x640 for
+    # its four windows and takes the global view from this image
     dict(type='ResizeShortestEdge', scale=640, max_size=2560),
-    dict(type='Resize', scale=(640, 640), keep_ratio=False),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -11,6 +11,11 @@ model = dict(
         arch='eva02-b16',
         pretrained='open_clip://EVA02-B-16/merged2b_s8b_b131k',
         out_indices=(3, 7),
+        # raw map for the appearance guidance, as the CVPR'24 release; the
+        # per-token skip of the value-only block (no EVA02 release to
+        # follow; the CLIPSelf EVA02 towers are distilled with it)
+        normalize_dense=False,
+        dense_residual='token',
         # q and v weights only, as CVPR'24 (facts §2.1)
         train_patterns=['trunk.blocks.*.attn.[qv]_proj.weight']),
     text_encoder=dict(

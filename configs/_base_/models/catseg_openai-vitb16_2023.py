@@ -8,6 +8,9 @@ _base_ = './catseg_openai-vitb16_cvpr.py'
 model = dict(
     clip_tower=dict(
         out_indices=(),  # no taps: the guidance comes from the backbone
+        # 2023 (and CLIPSelf) run the value-only last block with each
+        # token's own skip (facts §1.1)
+        dense_residual='token',
         # every visual attention parameter (q/k/v weights and biases,
         # out_proj) + the position embedding (facts §2.1)
         train_patterns=[

@@ -39,6 +39,12 @@ model = dict(
         pretrained='open_clip://ViT-B-16-quickgelu/openai',
         # guidance taps: resblocks[3] and [7] for B/16 (facts §2.1)
         out_indices=(3, 7),
+        # the release's dense path (facts §1.1, CVPR'24): the last block's
+        # value path with the class token's input as every token's skip,
+        # and the map un-normalised (the appearance guidance is the raw
+        # map; the cost volume normalises it itself)
+        dense_residual='cls',
+        normalize_dense=False,
         # only q and v weights train; k, in_proj biases, out_proj, norms,
         # MLPs, embeddings (pos-embed too) and proj stay frozen (§2.1)
         train_patterns=[

@@ -8,6 +8,7 @@ model = dict(
         arch='vit-l14-336',
         pretrained='open_clip://ViT-L-14-336-quickgelu/openai',
         out_indices=(),
+        dense_residual='token',  # 2023's per-token skip (facts §1.1)
         # every visual attention parameter + position embedding (§2.1)
         train_patterns=[
             'visual.transformer.resblocks.*.attn.*',

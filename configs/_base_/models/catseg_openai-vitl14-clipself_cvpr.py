@@ -10,7 +10,10 @@ _base_ = './catseg_openai-vitl14-336_cvpr.py'
 clipself_weights = '{{$CLIPSELF_CHECKPOINTS:checkpoints}}/' \
     'openai_vitl14_coco_clipself_patches.pt'
 model = dict(
-    clip_tower=dict(arch='vit-l14', pretrained=clipself_weights),
+    # the per-token skip CLIPSelf distils (the original-CLIP CVPR'24
+    # configs use the release's class-token skip, facts §1.1)
+    clip_tower=dict(
+        arch='vit-l14', pretrained=clipself_weights, dense_residual='token'),
     text_encoder=dict(
         model_name='ViT-L-14-quickgelu',
         pretrained='open_clip://ViT-L-14-quickgelu/openai'))

@@ -1,6 +1,7 @@
 # Cat-Seg's release schedule, both versions (segmentation facts §2.3):
 # batch 4 in total (4 GPUs x 1), 80k iterations (~2.7 COCO-Stuff epochs),
-# AdamW lr 2e-4, weight decay 1e-4 and none on norms and embeddings, CLIP
+# AdamW lr 2e-4, weight decay 1e-4 and none on norms (nor on nn.Embedding
+# modules, of which Cat-Seg has none), CLIP
 # parameters (image and text towers) at lr x 0.01 = 2e-6, cosine decay to 0
 # without warm-up, gradient clipping of the whole model at L2 norm 0.01,
 # fp32 (AMP off). Validation every 5000 iterations on COCO-Stuff val, as
@@ -23,21 +24,14 @@ optim_wrapper = dict(
         bias_decay_mult=1.0,
         custom_keys={
             # CLIP_MULTIPLIER 0.01 on everything of the CLIP model
-            'clip_tower':
-            dict(lr_mult=0.01),
-            'text_encoder':
-            dict(lr_mult=0.01),
+            'clip_tower': dict(lr_mult=0.01),
+            'text_encoder': dict(lr_mult=0.01),
             # 2023 B/16's ResNet-101 (BACKBONE_MULTIPLIER 0.01); the L/14
             # Swin-B is frozen (multiplier 0.0, facts §2.1)
-            'guidance_backbone':
-            dict(lr_mult=0.01),
-            # WEIGHT_DECAY_EMBED 0 on the (2023-trained) CLIP position
-            # embedding. MMEngine applies only the longest matching key,
-            # so these keep the CLIP lr_mult too
-            'clip_tower.visual.positional_embedding':
-            dict(lr_mult=0.01, decay_mult=0.0),
-            'clip_tower.trunk.pos_embed':
-            dict(lr_mult=0.01, decay_mult=0.0),
+            'guidance_backbone': dict(lr_mult=0.01),
+            # WEIGHT_DECAY_EMBED 0 applies to nn.Embedding modules only
+            # (detectron2's build_optimizer): CLIP's position embedding is
+            # a plain parameter and keeps weight decay 1e-4
         }))
 
 param_scheduler = [

@@ -69,6 +69,11 @@ class BaseCLIPViT(BaseModule):
             at the cost of a second forward).
         normalize_dense: L2-normalise the dense map per location. Defaults
             to True.
+        dense_residual: Skip connection of the value-only last block of
+            the dense path: ``'token'`` (default) adds each token's own
+            input, as CLIPSelf distils it and Cat-Seg 2023 runs it;
+            ``'cls'`` adds the class token's input to every token, as the
+            Cat-Seg CVPR'24 release does (segmentation facts §1.1).
         window_attn: Optional (rows, cols) number of attention windows, e.g.
             ``(4, 4)``: every block (but the value-only last block of the
             dense path, which has no attention) attends within each window
@@ -92,6 +97,7 @@ class BaseCLIPViT(BaseModule):
                  train_patterns: Optional[Sequence[str]] = None,
                  with_cp: bool = False,
                  normalize_dense: bool = True,
+                 dense_residual: str = 'token',
                  window_attn: Optional[Sequence[int]] = None,
                  pretrained: Optional[str] = None,
                  cache_dir: Optional[str] = None,
@@ -115,6 +121,10 @@ class BaseCLIPViT(BaseModule):
         self._pattern_blocks = None
         self.with_cp = with_cp
         self.normalize_dense = normalize_dense
+        if dense_residual not in ('token', 'cls'):
+            raise ValueError("dense_residual must be 'token' or 'cls', got "
+                             f'{dense_residual!r}')
+        self.dense_residual = dense_residual
         self.pretrained = pretrained
         self.cache_dir = cache_dir
         self.window_attn = None if window_attn is None else tuple(window_attn)
@@ -166,6 +176,17 @@ class BaseCLIPViT(BaseModule):
     def _value_only_block(self, x: Tensor, **kwargs) -> Tensor:
         """The last block without query-key attention (paper §3.1)."""
         raise NotImplementedError
+
+    def _dense_skip(self, x: Tensor) -> Tensor:
+        """The skip input of the value-only block (see ``dense_residual``).
+
+        Args:
+            x: The last block's input tokens (B, 1 + N, C), class token
+                first.
+        """
+        if self.dense_residual == 'cls':
+            return x[:, :1].expand_as(x)
+        return x
 
     def _extra_block(self, index: int, x: Tensor, extra: Tensor, mask: Tensor,
                      **kwargs) -> Tensor:

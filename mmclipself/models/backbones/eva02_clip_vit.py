@@ -142,7 +142,7 @@ class EVA02CLIPViT(BaseCLIPViT):
         y = attn.proj(attn.norm(v))
         if blk.gamma_1 is not None:
             y = blk.gamma_1 * y
-        x = x + y
+        x = self._dense_skip(x) + y
         y = blk.mlp(blk.norm2(x))
         if blk.gamma_2 is not None:
             y = blk.gamma_2 * y

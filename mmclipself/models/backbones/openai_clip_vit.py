@@ -133,7 +133,7 @@ class OpenAICLIPViT(BaseCLIPViT):
     def _value_only_block(self, x: Tensor) -> Tensor:
         blk = self.visual.transformer.resblocks[-1]
         v = blk.attn.v_proj(blk.ln_1(x))
-        x = x + blk.ls_1(blk.attn.out_proj(v))
+        x = self._dense_skip(x) + blk.ls_1(blk.attn.out_proj(v))
         return x + blk.ls_2(blk.mlp(blk.ln_2(x)))
 
     def _extra_block(self, index: int, x: Tensor, extra: Tensor,

@@ -45,14 +45,17 @@ class CATSegHead(BaseDecodeHead):
     Unlike mmseg's heads, ``forward`` takes a dict (built by the
     segmentor)::
 
-        dict(dense=(B, C, h, w),          # L2-normalised dense CLIP map
-             text=(T, P, C) or (B, T, P, C),  # L2-normalised, per template
+        dict(dense=(B, C, h, w),          # dense CLIP map (any norm)
+             text=(T, P, C) or (B, T, P, C),  # per-template embeddings
              appearance=(B, C_app, h, w),
              decoder_guidance=[(B, g0, 2h, 2w), (B, g1, 4h, 4w)])
 
     ``h`` and ``w`` must be divisible by the window (or not larger than it)
-    and by both pooling sizes. ``conv_seg`` and ``loss_decode`` of
-    :class:`BaseDecodeHead` are not used and not built.
+    and by both pooling sizes. Both ``dense`` and ``text`` are
+    L2-normalised for the cost volume; ``appearance`` is used as given (the
+    release feeds the un-normalised CLIP map). ``conv_seg`` and
+    ``loss_decode``, which :class:`BaseDecodeHead` builds, are deleted: the
+    head classifies by the cost volume and computes its own BCE.
 
     Args:
         text_channels: Channels ``C`` of the text embeddings and the dense

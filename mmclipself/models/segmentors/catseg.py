@@ -234,6 +234,9 @@ class CATSeg(FrozenPartsMixin, EncoderDecoder):
                              'whole') not in ('catseg', 'whole', 'slide'):
             raise ValueError("test_cfg.mode must be 'catseg', 'whole' or "
                              f"'slide', got {self.test_cfg.mode!r}")
+        for key in ('crop_size', 'stride'):  # mmseg's slide mode unpacks
+            if key in self.test_cfg:
+                self.test_cfg[key] = _pair(self.test_cfg[key])
 
         self.clip_resolution = tuple(clip_resolution)
         self.guidance_resolution = tuple(guidance_resolution)
@@ -249,6 +252,7 @@ class CATSeg(FrozenPartsMixin, EncoderDecoder):
         self.synonyms = synonyms
         self.name_rule = name_rule
         self.text_batch_size = text_batch_size
+        self._check_widths()
         self._vocabularies = dict(
             train=resolve_class_names(train_vocabulary, 'train_vocabulary'))
         self._vocabularies['test'] = self._vocabularies['train'] if (
@@ -384,6 +388,48 @@ class CATSeg(FrozenPartsMixin, EncoderDecoder):
             out = F.normalize(out.index_add(0, rows, feats), dim=-1)
         return out.view(len(names), num_t, -1)
 
+    def _check_widths(self) -> None:
+        """Fail at build time when the parts do not fit together.
+
+        Head widths are checked where the head declares them
+        (``text_channels``, ``num_templates``, ``appearance_channels``, as
+        :class:`~mmclipself.models.CATSegHead` does).
+        """
+        head = self.decode_head
+        problems = []
+        dims = {
+            'clip_tower.output_dim': self.clip_tower.output_dim,
+            'text_encoder.embed_dim': self.text_encoder.embed_dim,
+            'decode_head.text_channels': getattr(head, 'text_channels', None)
+        }
+        if len(set(v for v in dims.values() if v is not None)) > 1:
+            problems.append(f'embedding widths differ: {dims}')
+        templates = getattr(head, 'num_templates', None)
+        if templates is not None and templates != len(self.templates):
+            problems.append(f'decode_head.num_templates={head.num_templates}'
+                            f' but {len(self.templates)} templates')
+        if self.tap_guidance is not None:
+            if len(self.clip_tower.out_indices) != len(
+                    self.tap_guidance.scales):
+                problems.append(
+                    f'{len(self.clip_tower.out_indices)} taps '
+                    f'(clip_tower.out_indices) for '
+                    f'{len(self.tap_guidance.scales)} tap_guidance scales')
+            if self.tap_guidance.in_channels != self.clip_tower.embed_dim:
+                problems.append(
+                    f'tap_guidance.in_channels='
+                    f'{self.tap_guidance.in_channels}, tower width '
+                    f'{self.clip_tower.embed_dim}')
+            app = getattr(head, 'appearance_channels', None)
+            if app is not None and app != self.clip_tower.output_dim:
+                problems.append(
+                    'decode_head.appearance_channels='
+                    f'{head.appearance_channels}, but the appearance '
+                    f'guidance is the dense map ({self.clip_tower.output_dim})'
+                )
+        if problems:
+            raise ValueError('CATSeg parts do not fit: ' + '; '.join(problems))
+
     def text_embeddings(self, split: str = 'test') -> Tensor:
         """Unit per-template text embeddings ``(T, P, C)`` of a vocabulary.
 
@@ -398,6 +444,9 @@ class CATSeg(FrozenPartsMixin, EncoderDecoder):
                 torch.is_grad_enabled():
             return self._encode_names(names)
         cached = self._text_cache.get(names)
+        device = self.text_encoder.text.positional_embedding.device
+        if cached is not None and cached.device != device:
+            cached = None  # the model moved since: encode there again
         if cached is None:
             with torch.no_grad():
                 cached = self._encode_names(names)
@@ -480,8 +529,13 @@ class CATSeg(FrozenPartsMixin, EncoderDecoder):
     def catseg_inference(self, inputs: Tensor) -> Tensor:
         """The release's five-view inference (facts §2.4), batched.
 
+        The windows are cut from the input resized to ``out_size`` (the
+        release squashes its short-side-640 image to 640x640); the global
+        view is the input itself resized to ``crop_size``.
+
         Args:
-            inputs: ``(B, 3, H, W)`` normalised images.
+            inputs: ``(B, 3, H, W)`` normalised images (the test pipelines
+                resize the short side to 640).
 
         Returns:
             ``(B, T, H, W)`` class probabilities.
@@ -494,10 +548,13 @@ class CATSeg(FrozenPartsMixin, EncoderDecoder):
         x = self._resize(inputs, out_size)
         positions = window_positions(out_size, crop, stride)
         n = len(positions)
-        views = torch.cat(
-            [crop_views(x, positions, crop),
-             self._resize(x, crop)[:, None]],
-            dim=1).flatten(0, 1)
+        # the global view comes from the input (short side 640), not from
+        # the 640x640 squash, as in the release's inference_sliding_window
+        views = torch.cat([
+            crop_views(x, positions, crop),
+            self._resize(inputs, crop)[:, None]
+        ],
+                          dim=1).flatten(0, 1)
         logits = self.decode_head(self.extract_feat(views, 'test'))
         probs = self._resize(logits, crop).sigmoid()
         probs = probs.unflatten(0, (inputs.shape[0], n + 1))

@@ -16,7 +16,7 @@ def _self_only_mask(n):
     return mask
 
 
-def _dense_by_self_attention(model, x):
+def _dense_by_self_attention(model, x, skip='token'):
     """Paper §3.1 recomputed independently.
 
     Dropping query-key attention in the last block is the same as letting
@@ -29,14 +29,16 @@ def _dense_by_self_attention(model, x):
     for blk in blocks[:-1]:
         tokens = blk(tokens, **kw)
     last, n = blocks[-1], tokens.shape[1]
+    # Cat-Seg CVPR'24: the class token's input is every token's skip input
+    res = tokens[:, :1].expand_as(tokens) if skip == 'cls' else tokens
     if hasattr(last, 'ln_1'):  # open_clip ResidualAttentionBlock
         h = last.ln_1(tokens)
-        y = tokens + last.attn(
+        y = res + last.attn(
             h, h, h, need_weights=False, attn_mask=_self_only_mask(n))[0]
         z = y + last.mlp(last.ln_2(y))
         z = model.visual.ln_post(z[:, 1:]) @ model.visual.proj
     else:  # timm EvaBlock
-        y = tokens + last.attn(
+        y = res + last.attn(
             last.norm1(tokens), rope=kw['rope'], attn_mask=_self_only_mask(n))
         z = y + last.mlp(last.norm2(y))
         z = model.trunk.head(model.trunk.norm(z[:, 1:]))
@@ -57,6 +59,23 @@ def test_dense_map_equals_paper_formula(name, size):
     assert torch.allclose(dense.norm(dim=1), torch.ones(1), atol=1e-5)
     expected = _dense_by_self_attention(model, x)
     assert torch.allclose(dense, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize('name', [*TOWERS, 'eva02-fused-qkv'])
+def test_dense_map_with_the_class_token_skip(name):
+    """``dense_residual='cls'`` (Cat-Seg CVPR'24, facts §1.1)."""
+    torch.manual_seed(0)
+    build = dict(TOWERS, **{'eva02-fused-qkv': tiny_eva_fused_qkv})[name]
+    model = build(dense_residual='cls').eval()
+    x = torch.randn(2, 3, 32, 48)
+    dense = model.forward_dense(x)
+    expected = _dense_by_self_attention(model, x, skip='cls')
+    assert torch.allclose(dense, expected, atol=1e-5)
+    # and it is not the per-token skip
+    model.dense_residual = 'token'
+    assert not torch.allclose(model.forward_dense(x), dense, atol=1e-3)
+    with pytest.raises(ValueError, match="dense_residual must be"):
+        build(dense_residual='patch')
 
 
 @pytest.mark.parametrize('name', TOWERS)

@@ -204,11 +204,13 @@ def _test_batch(ori_shape=(80, 80)):
     return dict(inputs=_photos(80), data_samples=samples)
 
 
-def _hand_five_views(model, image):
+def _hand_five_views(model, image, global_source=None):
     """The release protocol for one image, view by view (facts §2.4).
 
     Every view runs alone through the tower, the tap projector and the
-    probe formula; windows are accumulated with an explicit count map.
+    probe formula; windows are accumulated with an explicit count map. The
+    windows come from ``image`` (80x80), the global view from
+    ``global_source`` (the un-squashed input; default ``image``).
     """
     head = model.decode_head
     text = model.text_embeddings('test')
@@ -216,7 +218,9 @@ def _hand_five_views(model, image):
     count = torch.zeros(80, 80)
     views = [(y, x, image[:, :, y:y + 48, x:x + 48]) for y in (0, 32)
              for x in (0, 32)]
-    views.append((None, None, F.interpolate(image, (48, 48), mode='bilinear')))
+    source = image if global_source is None else global_source
+    views.append((None, None, F.interpolate(source, (48, 48),
+                                            mode='bilinear')))
     for y, x, view in views:
         clip_in = F.interpolate(view, (32, 32), mode='bilinear')
         taps, dense = model.clip_tower.forward_featmaps(
@@ -282,14 +286,24 @@ def test_whole_mode_and_other_sizes(probe):
     prob = F.interpolate(logits, (80, 80), mode='bilinear').sigmoid()
     prob = F.interpolate(prob, (100, 90), mode='bilinear')[0]
     torch.testing.assert_close(res[0].seg_logits.data, prob)
-    # the release protocol on a non-640 input: resized to out_size and back
+    # the release protocol on a non-square input: the windows come from the
+    # input squashed to out_size, the global view from the input itself,
+    # and the average is resized back to the input size
     model.test_cfg = type(model.test_cfg)(
         mode='catseg', crop_size=48, stride=32, out_size=80)
-    big = F.interpolate(x, (96, 96), mode='bilinear')
+    big = F.interpolate(x, (96, 120), mode='bilinear')
     out = model.inference(big, [{}])
-    ref = model.inference(F.interpolate(big, (80, 80), mode='bilinear'), [{}])
-    torch.testing.assert_close(out,
-                               F.interpolate(ref, (96, 96), mode='bilinear'))
+    local, glob = _hand_five_views(
+        model,
+        F.interpolate(big, (80, 80), mode='bilinear'),
+        global_source=big)
+    ref = F.interpolate(((local + glob) / 2)[None], (96, 120), mode='bilinear')
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+    # not the old shortcut (global view from the squashed image)
+    squashed = model.inference(
+        F.interpolate(big, (80, 80), mode='bilinear'), [{}])
+    assert not torch.allclose(
+        out, F.interpolate(squashed, (96, 120), mode='bilinear'), atol=1e-4)
 
 
 @torch.no_grad()

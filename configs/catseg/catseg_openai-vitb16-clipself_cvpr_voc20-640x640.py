@@ -1,0 +1,11 @@
+# Test of the CLIPSelf-initialised COCO-Stuff training of Cat-Seg CVPR'24
+# on OpenAI CLIP ViT-B/16 on VOC-20 (20 classes, background ignored), with the
+# release's 5-view protocol (segmentation facts §2.4). Only the vocabulary
+# changes: no weight depends on it.
+_base_ = [
+    '../_base_/models/catseg_openai-vitb16-clipself_cvpr.py',
+    '../_base_/datasets/catseg_voc20.py', '../_base_/seg_runtime.py',
+    '../_base_/schedules/catseg_80k.py'
+]
+
+model = dict(test_vocabulary='voc20')
