@@ -62,8 +62,9 @@ def _shrink_pipeline(pipeline: list, training: bool) -> None:
             t['max_size'] = 4 * t['scale']
         elif name == 'Resize' and 'scale' in t:
             t['scale'] = (TEST_SIZE, TEST_SIZE)
-        elif name == 'RandomCrop':
-            t['crop_size'] = (CROP_SIZE, CROP_SIZE)
+        elif name in ('RandomCrop', 'Pad') and training:
+            t['crop_size' if name == 'RandomCrop' else 'size'] = (CROP_SIZE,
+                                                                  CROP_SIZE)
 
 
 def tiny_catseg_config(

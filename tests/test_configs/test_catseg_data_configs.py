@@ -133,7 +133,8 @@ def test_coco_stuff_training_pipeline(tmp_path):
     types = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert types == [
         'LoadImageFromFile', 'LoadAnnotations', 'ResizeShortestEdge',
-        'RandomCrop', 'PhotoMetricDistortion', 'RandomFlip', 'PackSegInputs'
+        'RandomCrop', 'PhotoMetricDistortion', 'RandomFlip', 'Pad',
+        'PackSegInputs'
     ]
     with DefaultScope.overwrite_default_scope('mmseg'):
         loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
@@ -143,3 +144,24 @@ def test_coco_stuff_training_pipeline(tmp_path):
         assert img.shape == (3, 384, 384)
         values = set(sample.gt_sem_seg.data.unique().tolist())
         assert values <= {7, 255} or values == {170}
+
+
+def test_coco_stuff_training_pads_as_the_release(tmp_path):
+    # a 40x800 image: short side 384 would make the long side 7680 > 1333,
+    # so it becomes 67x1333, is cropped to 67x384 and padded to 384x384
+    # with raw pixel 128 and label 255 (facts §2.3)
+    write_seg_set(tmp_path, 'coco_stuff164k_train',
+                  dict(wide=np.full((40, 800), 9, np.uint8)))
+    cfg = _cfg('coco_stuff164k', tmp_path)
+    cfg.train_dataloader.dataset.data_root = str(tmp_path)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    pipeline[:] = [t for t in pipeline if t['type'] != 'PhotoMetricDistortion']
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    batch = next(iter(loader))
+    img, label = batch['inputs'][0], batch['data_samples'][0].gt_sem_seg.data
+    assert img.shape == (3, 384, 384)
+    rows = int((label[0, :, 0] == 9).sum())
+    assert rows == 67
+    assert (img[:, rows:] == 128).all() and (label[0, rows:] == 255).all()
+    assert (label[0, :rows] == 9).all()

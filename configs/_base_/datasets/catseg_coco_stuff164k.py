@@ -14,8 +14,9 @@ crop_size = (384, 384)
 
 # Release augmentation, in its order (facts §2.3, mmseg 1.2.2 equivalents):
 # ResizeShortestEdge 384 (max 1333), 384x384 crop without category-area
-# constraint, photometric distortion (for detectron2's ColorAugSSD), flip.
-# Padding to 384 (label 255) is the data preprocessor's (model config).
+# constraint, photometric distortion (for detectron2's ColorAugSSD), flip,
+# padding to 384 with raw pixel 128 and label 255 (the release pads before
+# normalising; the data preprocessor's padding then has nothing to do).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
@@ -23,10 +24,13 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='PhotoMetricDistortion'),
     dict(type='RandomFlip', prob=0.5),
+    dict(
+        type='Pad', size=crop_size, pad_val=dict(img=(128, 128, 128),
+                                                 seg=255)),
     dict(type='PackSegInputs'),
 ]
-# Release test input (facts §2.4): short side 640 (max 2560), then resized
-# to 640x640 regardless of the aspect ratio. Labels are loaded after the
+# Release test input (facts §2.4): short side 640 (max 2560); the model
+# squashes it to 640x640 for its windows. Labels are loaded after the
 # resize and stay at the original size (predictions are resized back).
 test_pipeline = [
     dict(type='LoadImageFromFile'),

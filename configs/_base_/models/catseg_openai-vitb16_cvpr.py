@@ -17,11 +17,10 @@ data_preprocessor = dict(
     mean=clip_mean,
     std=clip_std,
     bgr_to_rgb=True,
-    # training batches are padded to the 384 crop (facts §2.3: label 255).
-    # The release pads the image with raw pixel 128 before normalising;
-    # the preprocessor pads after normalising, so 0 here is CLIP's mean
-    # pixel (122.8, 116.7, 104.1). Padding is rare: the short side is
-    # resized to 384 before the 384 crop.
+    # training batches arrive padded to the 384 crop by the training
+    # pipeline's Pad (raw pixel 128, label 255, facts §2.3); this padding
+    # only acts on other pipelines (0 = CLIP's mean pixel after
+    # normalising)
     size=(384, 384),
     pad_val=0,
     seg_pad_val=255)
