@@ -10,7 +10,8 @@
 - the encoder (:func:`embed_class_names`);
 - which text tower belongs to an image tower (:mod:`.provenance`);
 - whether a dataset's classes are the vocabulary, in order
-  (:func:`check_class_order`).
+  (:func:`check_class_order`);
+- which test classes are seen in training (:func:`seen_class_mask`).
 
 This package does not import the models; the text tower module is
 :class:`mmclipself.models.CLIPTextEncoder`.
@@ -29,6 +30,7 @@ from .file_format import (clear_vocabulary_cache, file_fingerprint,
 from .name_rules import CLEAN_RULES, clean_name, default_rule
 from .provenance import (TOWER_TEXT_MODELS, check_text_matches_image,
                          text_family, text_model_for_tower)
+from .seen_classes import class_synonyms, seen_class_mask
 from .templates import (SINGLE_TEMPLATE, TEMPLATES, VILD_TEMPLATES,
                         TemplatesType, build_prompts, get_templates)
 from .vocabulary import PROVENANCE_KEYS, Vocabulary
@@ -45,5 +47,5 @@ __all__ = [
     'CACHE_ENV', 'default_cache_dir', 'cached_vocabulary_path',
     'embed_class_names', 'encode_class_names', 'TOWER_TEXT_MODELS',
     'text_model_for_tower', 'text_family', 'check_text_matches_image',
-    'check_class_order'
+    'check_class_order', 'seen_class_mask', 'class_synonyms'
 ]

@@ -4,7 +4,8 @@
 # Creates (or reuses) a venv, installs torch/torchvision (keeps a working one),
 # mmcv with compiled ops (built from source with the C++20 fix and cached, see
 # build_mmcv.sh), mmengine, mmdet, mmsegmentation, open_clip, timm, the test
-# tools and mmclipself in editable mode. A stamp file records what was set up;
+# tools, panopticapi (requirements/panoptic.txt, --no-deps) and mmclipself in
+# editable mode. A stamp file records what was set up;
 # a second run with nothing changed returns in well under a second.
 #
 # Env: VENV (.venv), PYTHON (python3, used to create the venv),
@@ -79,6 +80,17 @@ log "installing OpenMMLab packages and CLIP libraries (requirements/constraints.
 pip_q install -q -r requirements/mminstall.txt -r requirements/runtime.txt \
   -r requirements/tests.txt -c requirements/constraints.txt
 
+step="installing panopticapi (requirements/panoptic.txt, --no-deps)"
+# MMDetection's PQ metric and panoptic loading import `panopticapi`; its PyPI
+# packaging (panopticapi-lite) pins numpy<2 but runs on numpy 2, so it is
+# installed without its dependencies. An installed panopticapi is kept.
+if "$PY" -c 'from panopticapi.evaluation import OFFSET, VOID, PQStat; from panopticapi.utils import IdGenerator, id2rgb, rgb2id, save_json' 2>/dev/null; then
+  log "keeping the installed panopticapi"
+else
+  pip_q install -q --no-deps -r requirements/panoptic.txt \
+    -c requirements/constraints.txt
+fi
+
 step="installing mmclipself in editable mode"
 pip_q install -q --no-deps --no-build-isolation -e .
 
@@ -86,6 +98,8 @@ step="checking the installation"
 "$PY" - <<'PYCHECK'
 import mmcv, mmdet, mmengine, mmseg, open_clip, timm, torch
 from mmcv.ops import RoIAlign, nms  # noqa: F401  compiled ops
+from mmdet.evaluation.metrics import CocoPanopticMetric
+CocoPanopticMetric(ann_file=None)  # raises if panopticapi is missing
 import mmclipself
 from mmclipself.utils import register_all_modules
 register_all_modules()
