@@ -10,5 +10,6 @@ from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .roi_heads import *  # noqa: F401,F403
+from .seg_heads import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
 from .text import *  # noqa: F401,F403

@@ -4,8 +4,8 @@
 Each test writes a tiny set (real photos, hand-made label maps) in the
 layout of the config, points ``data_root`` at it and checks what reaches
 the model and the metric: the input at short side 640 (release), the
-labels at their original size with the dataset's mapping done by hand here, and a perfect
-prediction scoring 100 mIoU with the config's evaluator.
+labels at their original size with the dataset's mapping done by hand here,
+and a perfect prediction scoring 100 mIoU with the config's evaluator.
 """
 import os.path as osp
 

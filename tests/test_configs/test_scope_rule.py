@@ -145,8 +145,8 @@ def _scopes_of_bases() -> Dict[str, Set[str]]:
 
 def test_every_config_is_found():
     folders = {osp.basename(osp.dirname(c)) for c in LEAF_CONFIGS}
-    assert folders == {'catseg', 'clipself', 'fvit'}
-    assert len(LEAF_CONFIGS) >= 29 + 52
+    assert folders == {'catseg', 'clipself', 'fvit', 'maskcls'}
+    assert len(LEAF_CONFIGS) >= 29 + 52 + 30
     assert len(BASE_CONFIGS) >= 15
     assert len(ROOTS) >= 20  # MODELS, DATASETS, ..., FUNCTIONS
 
@@ -178,8 +178,10 @@ def test_base_configs_follow_the_scope_rule():
 def test_task_configs_run_in_their_host_scope():
     for path in LEAF_CONFIGS:
         cfg = Config.fromfile(path)
-        if path.startswith(osp.join(CONFIG_DIR, 'fvit')):
-            # detection: MMDetection's scope, model dicts built there too
+        if path.startswith((osp.join(CONFIG_DIR, 'fvit'),
+                            osp.join(CONFIG_DIR, 'maskcls'))):
+            # detection and panoptic segmentation (Mask2Former):
+            # MMDetection's scope, model dicts built there too
             assert cfg.default_scope == 'mmdet', _rel(path)
             assert cfg.model._scope_ == 'mmdet', _rel(path)
         elif path.startswith(osp.join(CONFIG_DIR, 'catseg')):

@@ -1,6 +1,7 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
 from .dense_mask_pool import DenseMaskPool
 from .dense_roi_pool import DenseRoIPool
+from .ov_query_classifier import OVQueryClassifier
 from .pos_embed import resize_pos_embed
 from .score_fusion import (VoidScoreFusion, fuse_clip_scores,
                            fuse_void_clip_logits)
@@ -14,5 +15,5 @@ __all__ = [
     'SplitQKVAttention', 'pack_qkv_keys', 'split_qkv_keys',
     'split_packed_attention',
     'DenseRoIPool', 'DenseMaskPool', 'VoidScoreFusion', 'fuse_clip_scores',
-    'fuse_void_clip_logits'
+    'fuse_void_clip_logits', 'OVQueryClassifier'
 ]

@@ -1,0 +1,19 @@
+# Test of maskcls_r50-eva-vitl14-336_8xb2-lsj-368k_coco-panoptic.py on ADE20K
+# instance (the 100 things): mask AP. Fused scores (`--cfg-options
+# model.clip_mode=clip_only` for Table 5's "CLIP-only"). Only the vocabulary
+# and the outputs change: no weight depends on them.
+_base_ = [
+    '../_base_/models/maskcls_r50_eva-vitl14-336.py',
+    '../_base_/datasets/maskcls_ade20k_instance.py',
+    '../_base_/det_runtime.py',
+]
+
+test_vocabulary = 'data/text_embeddings/eva02-l14-336_ade20k_instance.pt'
+model = dict(
+    panoptic_head=dict(
+        test_vocabulary=test_vocabulary, test_num_things_classes=100),
+    test_cfg=dict(panoptic_on=False, semantic_on=False, instance_on=True))
+
+# test only (no training parts: see the README)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

@@ -1,0 +1,5 @@
+# As ./maskcls_r50-openai-vitl14-336_ade20k-semantic.py, scoring every mask
+# with the CLIP score alone (CLIPSelf Table 5 "CLIP-only").
+_base_ = './maskcls_r50-openai-vitl14-336_ade20k-semantic.py'
+
+model = dict(clip_mode='clip_only')
