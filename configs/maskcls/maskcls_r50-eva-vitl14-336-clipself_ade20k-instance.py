@@ -1,7 +1,10 @@
-# Test of maskcls_r50-eva-vitl14-336-clipself_8xb2-lsj-368k_coco-panoptic.py
-# on ADE20K instance (the 100 things): mask AP. Fused scores (`--cfg-options
-# model.clip_mode=clip_only` for Table 5's "CLIP-only"). Only the vocabulary
-# and the outputs change: no weight depends on them.
+# Test of a maskcls_r50-eva-vitl14-336_8xb2-lsj-368k_coco-panoptic.py
+# checkpoint with the CLIPSelf-refined tower swapped in (the R50 model's CLIP
+# tower only classifies at test time: same masks and in-vocab head, only the
+# CLIP differs, as CLIPSelf Table 5 compares) on ADE20K instance (the 100
+# things): mask AP. Fused scores (`--cfg-options model.clip_mode=clip_only`
+# for Table 5's "CLIP-only"). Only the vocabulary and the outputs change: no
+# weight depends on them.
 _base_ = [
     '../_base_/models/maskcls_r50_eva-vitl14-336-clipself.py',
     '../_base_/datasets/maskcls_ade20k_instance.py',

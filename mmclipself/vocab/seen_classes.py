@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence, Set, Tuple, Union
 
 import torch
 
-from .class_names import get_class_names, split_synonyms
+from .class_names import get_class_names, list_vocabularies, split_synonyms
 from .name_rules import clean_name, default_rule
 
 #: A class list, or a key of :func:`~mmclipself.vocab.get_class_names`.
@@ -35,7 +35,18 @@ def _resolve(classes: ClassesType, rule: Optional[str],
     names = list(classes)
     if not names:
         raise ValueError(f'seen_class_mask: the {what} class list is empty')
-    return names, rule or 'release'
+    if rule is None:
+        # a list without its rule (e.g. a vocabulary file without
+        # provenance): the rule of the known vocabulary it equals, if any
+        # (COCO panoptic's 'wall-other-merged' is 'wall' only under its own)
+        ruled = [
+            k for k in list_vocabularies() if default_rule(k) != 'release'
+        ]
+        rule = next(
+            (default_rule(k)
+             for k in ruled if tuple(names) == tuple(get_class_names(k))),
+            'release')
+    return names, rule
 
 
 def class_synonyms(name: str, rule: str = 'release') -> List[str]:

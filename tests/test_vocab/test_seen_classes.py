@@ -58,3 +58,17 @@ def test_ade150_against_coco_panoptic():
     mask = seen_class_mask('ade20k', 'coco_panoptic')
     counts = (int(mask.sum()), int((~mask).sum()))
     assert counts == (53, 97), f'seen/unseen ADE-150 (semantic): {counts}'
+
+
+def test_a_list_without_its_rule_takes_the_rule_of_the_vocabulary_it_is():
+    # a vocabulary file without provenance gives only the names: COCO
+    # panoptic's 'wall-other-merged' must still be 'wall'
+    names = list(get_class_names('coco_panoptic'))
+    by_key = seen_class_mask('ade20k_panoptic', 'coco_panoptic')
+    by_list = seen_class_mask('ade20k_panoptic', names)
+    assert by_list.tolist() == by_key.tolist()
+    wall = list(get_class_names('ade20k_panoptic')).index('wall')
+    assert by_list[wall]
+    # an explicit rule still wins
+    release = seen_class_mask('ade20k_panoptic', names, train_rule='release')
+    assert int(release.sum()) < int(by_key.sum())

@@ -3,6 +3,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.models.detectors import Mask2Former
 from mmdet.structures import SampleList
 from mmengine.config import ConfigDict
@@ -155,7 +156,10 @@ class OVMask2Former(FrozenPartsMixin, Mask2Former):
         if clip_tower is not None:
             self.clip_tower = MODELS.build(
                 dict(clip_tower, out_type='dense', train_blocks=[]))
-            self.register_frozen_part('clip_tower')
+            # only the test-time classification uses it: a checkpoint can
+            # be tested with another tower of the same CLIP family (CLIPSelf
+            # Table 5: same masks and head, original vs refined CLIP)
+            self.register_frozen_part('clip_tower', swappable=True)
         else:
             self.clip_tower = None
             if not hasattr(self.backbone, 'forward_with_dense'):
@@ -171,6 +175,9 @@ class OVMask2Former(FrozenPartsMixin, Mask2Former):
                 f'vocabulary {train.where} is {train.dim}-d: encode it with '
                 'the same CLIP')
         check_text_matches_image(train, tower, 'panoptic_head.vocabulary')
+        if head._vocabularies['test'] is not train:
+            check_text_matches_image(head._vocabularies['test'], tower,
+                                     'panoptic_head.test_vocabulary')
         self.register_buffer(
             'seen_mask', torch.zeros(0, dtype=torch.bool), persistent=False)
         self._sync_vocabulary()
@@ -198,6 +205,12 @@ class OVMask2Former(FrozenPartsMixin, Mask2Former):
     def _sync_vocabulary(self) -> None:
         head = self.panoptic_head
         things = head.test_num_things_classes
+        if (self.test_cfg or {}).get('panoptic_on', True) and \
+                len(head.class_names) >= INSTANCE_OFFSET:
+            raise ValueError(
+                f'{len(head.class_names)} classes: panoptic ids are class + '
+                f'instance x {INSTANCE_OFFSET} (MMDetection), so at most '
+                f'{INSTANCE_OFFSET - 1} classes with panoptic_on')
         self.num_classes = len(head.class_names)
         self.num_things_classes = things
         self.num_stuff_classes = self.num_classes - things
@@ -260,16 +273,27 @@ class OVMask2Former(FrozenPartsMixin, Mask2Former):
             x = F.interpolate(x, size, mode='bilinear', align_corners=False)
         return self.clip_tower.forward_dense(x)
 
-    def clip_logits(self, dense: Tensor, mask_pred: Tensor) -> Tensor:
+    def clip_logits(
+            self,
+            dense: Tensor,
+            mask_pred: Tensor,
+            img_shapes: Optional[Sequence[Tuple[int, int]]] = None) -> Tensor:
         """CLIP logits ``(B, Q, K)`` of every mask over the test vocabulary.
 
         Args:
             dense: ``(B, D, h, w)`` dense CLIP map of the padded input.
             mask_pred: ``(B, Q, H, W)`` mask logits over the padded input.
+            img_shapes: Each image's ``(h, w)`` inside the padded input;
+                the masks are cut to it (the padding's CLIP features and
+                mask logits never enter an embedding).
         """
         with torch.no_grad():
             masks = (mask_pred > 0).float() if self.mask_pooling == \
                 'binary' else mask_pred.sigmoid()
+            if img_shapes is not None:  # nothing of a mask in the padding
+                for b, (h, w) in enumerate(img_shapes):
+                    masks[b, :, h:] = 0
+                    masks[b, :, :, w:] = 0
             pooled = self.mask_pool(dense, masks)
         text = self.panoptic_head.text_embeddings.to(pooled)
         return self.clip_temperature * pooled @ text.t()
@@ -309,8 +333,9 @@ class OVMask2Former(FrozenPartsMixin, Mask2Former):
         mask_cls, mask_pred = self.panoptic_head.predict(
             feats, batch_data_samples)
         if with_clip:
-            mask_cls = self.fuse_scores(mask_cls,
-                                        self.clip_logits(dense, mask_pred))
+            shapes = [s.metainfo['img_shape'][:2] for s in batch_data_samples]
+            mask_cls = self.fuse_scores(
+                mask_cls, self.clip_logits(dense, mask_pred, shapes))
         results_list = self.panoptic_fusion_head.predict(
             mask_cls, mask_pred, batch_data_samples, rescale=rescale)
         return self.add_pred_to_datasample(batch_data_samples, results_list)

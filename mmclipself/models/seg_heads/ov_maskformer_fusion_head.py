@@ -1,10 +1,11 @@
 # Copyright (c) mmclipself contributors. All rights reserved.
-from typing import List
+from typing import List, Optional
 
 import torch
 import torch.nn.functional as F
 from mmdet.models.seg_heads import MaskFormerFusionHead
 from mmdet.structures import SampleList
+from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from torch import Tensor
 
@@ -29,8 +30,19 @@ class OVMaskFormerFusionHead(MaskFormerFusionHead):
     ``instance_on`` and ``semantic_on`` (default False).
 
     The class counts follow the detector's test vocabulary
-    (:meth:`set_num_classes`).
+    (:meth:`set_num_classes`). ``object_mask_thr`` defaults to 0.0 (ODISE /
+    FC-CLIP, segmentation facts §3.6–3.7) instead of MMDetection's 0.8,
+    which would drop most masks of a fused distribution.
+
+    Args:
+        test_cfg: As MMDetection's; ``object_mask_thr`` defaults to 0.0.
+        **kwargs: :class:`MaskFormerFusionHead` arguments.
     """
+
+    def __init__(self, test_cfg: Optional[dict] = None, **kwargs) -> None:
+        test_cfg = ConfigDict(
+            dict(dict(object_mask_thr=0.0), **(test_cfg or {})))
+        super().__init__(test_cfg=test_cfg, **kwargs)
 
     def set_num_classes(self, num_things_classes: int,
                         num_stuff_classes: int) -> None:

@@ -157,10 +157,13 @@ def decode_record(value: Tensor, key: str = '') -> WeightsRecord:
 class _FrozenPart:
     """How an owner treats one frozen part."""
 
-    def __init__(self, store_weights: bool,
-                 init_fn: Union[None, str, Callable[[], None]]) -> None:
+    def __init__(self,
+                 store_weights: bool,
+                 init_fn: Union[None, str, Callable[[], None]],
+                 swappable: bool = False) -> None:
         self.store_weights = store_weights
         self.init_fn = init_fn
+        self.swappable = swappable
 
 
 def _describe(record: Optional[Mapping]) -> str:
@@ -216,7 +219,7 @@ def _not_initialised_error(qualname: str, expected: str) -> str:
 def _load_pre_hook(owner: nn.Module, state_dict: Dict, prefix: str,
                    local_metadata: Dict, strict: bool, missing_keys: List,
                    unexpected_keys: List, error_msgs: List) -> None:
-    for name in getattr(owner, _PARTS_ATTR):
+    for name, spec in getattr(owner, _PARTS_ATTR).items():
         part = getattr(owner, name)
         part_prefix = f'{prefix}{name}.'
         record_key = part_prefix + FROZEN_RECORD_KEY
@@ -250,6 +253,15 @@ def _load_pre_hook(owner: nn.Module, state_dict: Dict, prefix: str,
                 if not is_initialised(part):
                     raise FrozenPartMismatchError(
                         _not_initialised_error(qualname, _describe(saved)))
+                if spec.swappable:  # no trained weight depends on it
+                    warnings.warn(
+                        f'the frozen part {qualname!r} differs from the one '
+                        f'the checkpoint was trained with '
+                        f'({_describe(saved)}); it is swappable (used only '
+                        f'at test time), so {_describe(current)} is used')
+                    for key, value in part.state_dict().items():
+                        state_dict[part_prefix + key] = value
+                    continue
                 hint = ('Point the part at the weights the checkpoint was '
                         'trained with.')
                 if saved.get('source') is None:
@@ -274,11 +286,11 @@ def _load_post_hook(owner: nn.Module, incompatible_keys) -> None:
             record_weights(part, source)
 
 
-def register_frozen_part(
-        owner: nn.Module,
-        name: str,
-        store_weights: bool = False,
-        init_fn: Union[None, str, Callable[[], None]] = None) -> None:
+def register_frozen_part(owner: nn.Module,
+                         name: str,
+                         store_weights: bool = False,
+                         init_fn: Union[None, str, Callable[[], None]] = None,
+                         swappable: bool = False) -> None:
     """Declare ``owner.<name>`` a frozen part (see the module docstring).
 
     Freezes it and installs, once per owner, a ``state_dict`` post-hook
@@ -294,6 +306,11 @@ def register_frozen_part(
             callable, or the name of a method of ``owner`` (keeps the model
             picklable); default ``part.init_weights()``. It must leave the
             part recorded (:func:`record_weights`) or MMEngine-initialised.
+        swappable: No trained weight depends on the part (it only runs at
+            test time, e.g. the CLIP tower that classifies an R50
+            Mask2Former's masks): loading a checkpoint recorded with other
+            weights warns instead of raising, so one checkpoint can be
+            tested with several towers (CLIPSelf Table 5's comparison).
 
     Raises:
         TypeError: ``owner.<name>`` is not a child module.
@@ -307,7 +324,7 @@ def register_frozen_part(
     if parts is None:
         parts = OrderedDict()
         object.__setattr__(owner, _PARTS_ATTR, parts)
-    parts[name] = _FrozenPart(store_weights, init_fn)
+    parts[name] = _FrozenPart(store_weights, init_fn, swappable)
     if not owner.__dict__.get(_HOOKED_ATTR, False):
         owner.register_state_dict_post_hook(_save_hook)
         owner.register_load_state_dict_pre_hook(_load_pre_hook)
@@ -376,13 +393,14 @@ class FrozenPartsMixin:
     BaseModule)``.
     """
 
-    def register_frozen_part(
-            self,
-            name: str,
-            store_weights: bool = False,
-            init_fn: Union[None, str, Callable[[], None]] = None) -> None:
+    def register_frozen_part(self,
+                             name: str,
+                             store_weights: bool = False,
+                             init_fn: Union[None, str, Callable[[],
+                                                                None]] = None,
+                             swappable: bool = False) -> None:
         """See :func:`register_frozen_part`."""
-        register_frozen_part(self, name, store_weights, init_fn)
+        register_frozen_part(self, name, store_weights, init_fn, swappable)
 
     def init_weights(self) -> None:
         """Initialise as the next base does, then re-freeze the parts.

@@ -243,3 +243,89 @@ def test_bad_configs(tmp_path):
     with pytest.raises(ValueError, match='embeds into 16-d'):
         cfg = tiny_maskcls_model('r50', str(tmp_path / 'wide.pt'), 2)
         MODELS.build(cfg)
+
+
+def test_masks_are_cut_to_each_image_before_pooling(tmp_path):
+    model = _build(tmp_path)
+    torch.manual_seed(0)
+    dense = torch.randn(2, 16, 2, 2)
+    logits = torch.randn(2, 2, 4, 4)
+    # image 0 fills the padded input; image 1 is its top-left 2x2 only
+    got = model.clip_logits(dense, logits, [(4, 4), (2, 2)])
+    cut = logits.clone()
+    cut[1, :, 2:] = -1.
+    cut[1, :, :, 2:] = -1.
+    torch.testing.assert_close(got, model.clip_logits(dense, cut))
+    assert not torch.allclose(got[1], model.clip_logits(dense, logits)[1])
+
+
+def test_a_test_vocabulary_of_another_clip_fails_at_build(tmp_path):
+    """Three 768-d CLIPs here: a width check alone would not catch it."""
+    from mmclipself.vocab import Vocabulary, save_vocabulary
+    names = ['cat', 'wall']
+    for model_name in ('ViT-L-14-336-quickgelu', 'ViT-L-14-quickgelu'):
+        save_vocabulary(
+            Vocabulary(
+                names, torch.eye(2, 768), provenance=dict(model=model_name)),
+            str(tmp_path / f'{model_name}.pt'))
+    cfg = tiny_maskcls_model(
+        'r50', str(tmp_path / 'ViT-L-14-336-quickgelu.pt'), 1,
+        str(tmp_path / 'ViT-L-14-quickgelu.pt'), 1)
+    cfg.clip_tower = dict(
+        type='mmclipself.OpenAICLIPViT',
+        arch='vit-l14-336',
+        pretrained=None)
+    with torch.device('meta'):
+        with pytest.raises(ValueError,
+                           match='panoptic_head.test_vocabulary'):
+            MODELS.build(cfg)
+        cfg.panoptic_head.test_vocabulary = str(
+            tmp_path / 'ViT-L-14-336-quickgelu.pt')
+        model = MODELS.build(cfg)  # the matching one builds
+    assert model.class_names == tuple(names)
+
+
+def test_an_r50_checkpoint_tests_with_another_tower(tmp_path):
+    """The R50 model's CLIP tower is swappable (Table 5's comparison)."""
+    tower_a, tower_b = tmp_path / 'a.pth', tmp_path / 'b.pth'
+    from mmclipself.testing.maskcls import write_openai_tower
+    write_openai_tower(tower_a, seed=0)
+    write_openai_tower(tower_b, seed=1)
+    train = tmp_path / 'train.pt'
+    write_vocabulary(train, TRAIN, background=True)
+    models = []
+    for tower in (tower_a, tower_b):
+        cfg = tiny_maskcls_model('r50', str(train), 2)
+        cfg.clip_tower.pretrained = str(tower)
+        model = MODELS.build(cfg)
+        model.init_weights()
+        models.append(model)
+    state = models[0].state_dict()
+    with pytest.warns(UserWarning, match='swappable'):
+        models[1].load_state_dict(state, strict=True)
+    # the mask generator and head are the checkpoint's, the tower is b's
+    for k, v in state.items():
+        if not k.startswith('clip_tower.'):
+            torch.testing.assert_close(models[1].state_dict()[k], v)
+    b = torch.load(tower_b, weights_only=True)
+    own = models[1].clip_tower.tower().state_dict()
+    assert all(torch.equal(own[k], b[k]) for k in b)
+
+
+def test_more_classes_than_the_panoptic_id_range_fail(tmp_path):
+    write_vocabulary(tmp_path / 'big.pt', [f'c{i}' for i in range(1000)],
+                     background=False)
+    model = _build(tmp_path)
+    with pytest.raises(ValueError, match='at most 999 classes'):
+        model.set_vocabulary(str(tmp_path / 'big.pt'))
+
+
+def test_fusion_head_keeps_masks_of_a_fused_distribution_by_default():
+    from mmclipself.models.seg_heads import OVMaskFormerFusionHead
+    head = OVMaskFormerFusionHead(num_things_classes=1, num_stuff_classes=1)
+    assert head.test_cfg.object_mask_thr == 0.0  # ODISE / FC-CLIP
+    head = OVMaskFormerFusionHead(
+        num_things_classes=1,
+        num_stuff_classes=1,
+        test_cfg=dict(object_mask_thr=0.8))
+    assert head.test_cfg.object_mask_thr == 0.8
