@@ -33,9 +33,7 @@ Examples:
 """
 import argparse
 import contextlib
-import resource
-import time
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
@@ -47,6 +45,7 @@ import mmclipself  # noqa: F401
 from mmclipself.apis.ov_detector import _quiet_init_weights
 from mmclipself.models.segmentors import window_positions
 from mmclipself.registry import MODELS
+from mmclipself.utils.benchmark import print_peak_memory, timed
 
 AMP_DTYPES = dict(fp16=torch.float16, bf16=torch.bfloat16)
 #: The release's optimiser (segmentation facts §2.3), for configs without
@@ -141,30 +140,6 @@ def test_batch(batch_size: int, size: Tuple[int, int]) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def timed(step: Callable[[], None], warmup: int, iters: int,
-          sync: Callable[[], None], on_cuda: bool) -> float:
-    """Seconds per call of ``step`` after ``warmup`` calls."""
-    for _ in range(warmup):
-        step()
-    sync()
-    if on_cuda:
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    for _ in range(iters):
-        step()
-    sync()
-    return (time.perf_counter() - start) / iters
-
-
-def print_memory(stage: str, on_cuda: bool) -> None:
-    if on_cuda:
-        peak = torch.cuda.max_memory_allocated() / 2**30
-        print(f'{stage} peak GPU memory: {peak:.2f} GiB')
-    else:
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        print(f'{stage} peak RSS (CPU; whole process so far): {rss:.2f} GiB')
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     if min(args.iters, args.batch_size, args.test_batch_size) < 1 \
@@ -222,7 +197,7 @@ def main(argv: Optional[List[str]] = None) -> None:
               f'{"" if "optim_wrapper" in cfg else ", release AdamW"}')
         print(f'train ms/step: {step * 1e3:.1f}')
         print(f'train images/s: {args.batch_size / step:.2f}')
-        print_memory('train', on_cuda)
+        print_peak_memory('train', on_cuda)
 
     if args.stage in ('test', 'both'):
         test_cfg = model.test_cfg
@@ -254,7 +229,7 @@ def main(argv: Optional[List[str]] = None) -> None:
               f'{size[0]}x{size[1]}, {len(model.class_names)} classes')
         print(f'test ms/image: {per_image * 1e3:.2f}')
         print(f'test images/s: {1 / per_image:.2f}')
-        print_memory('test', on_cuda)
+        print_peak_memory('test', on_cuda)
 
 
 if __name__ == '__main__':

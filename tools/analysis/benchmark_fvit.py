@@ -28,12 +28,12 @@ import time
 from typing import List, Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import mmclipself  # noqa: F401
 from mmclipself.apis import init_ov_detector
+from mmclipself.utils.benchmark import random_vocabulary
 
 AMP_DTYPES = dict(fp16=torch.float16, bf16=torch.bfloat16)
 
@@ -94,15 +94,6 @@ def dataset_num_classes(cfg: Config) -> Optional[int]:
         return None
 
 
-def random_vocabulary(path: str, num_classes: int, dim: int) -> str:
-    """A vocabulary file of random unit embeddings (and a background)."""
-    names = [f'class_{i}' for i in range(num_classes)] + ['background']
-    g = torch.Generator().manual_seed(0)
-    emb = F.normalize(torch.randn(len(names), dim, generator=g), dim=-1)
-    torch.save(dict(class_names=names, embeddings=emb), path)
-    return path
-
-
 def synthetic_batch(batch_size: int, size: int) -> dict:
     """Random ``uint8`` images and their data samples, as a loader gives."""
     from mmdet.structures import DetDataSample
@@ -151,7 +142,10 @@ def main(argv: Optional[List[str]] = None) -> None:
             print(f'warning: vocabulary file {vocabulary} not found: using '
                   f'{num_classes} random {dim}-d class embeddings')
             vocabulary = random_vocabulary(
-                osp.join(tmp, 'random_vocabulary.pt'), num_classes, dim)
+                osp.join(tmp, 'random_vocabulary.pt'),
+                num_classes,
+                dim,
+                background=True)
         model = init_ov_detector(
             cfg, args.checkpoint, vocabulary=vocabulary, device=args.device)
     num_classes = len(model.dataset_meta['classes'])

@@ -39,14 +39,11 @@ import argparse
 import contextlib
 import logging
 import os.path as osp
-import resource
 import tempfile
-import time
 import warnings
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
@@ -55,6 +52,8 @@ from mmengine.registry import init_default_scope
 import mmclipself  # noqa: F401
 from mmclipself.apis.ov_detector import _quiet_init_weights
 from mmclipself.registry import MODELS
+from mmclipself.utils.benchmark import (print_peak_memory, random_vocabulary,
+                                        timed)
 
 AMP_DTYPES = dict(fp16=torch.float16, bf16=torch.bfloat16)
 #: MMDetection's Mask2Former optimiser (segmentation facts §4), for configs
@@ -132,15 +131,6 @@ def random_weights(cfg: Config) -> None:
     m.backbone.init_cfg = None
     if 'clip' in m.backbone:
         m.backbone.clip.init_cfg = None
-
-
-def random_vocabulary(path: str, num_classes: int, dim: int) -> str:
-    """A vocabulary file of random unit embeddings."""
-    names = [f'class_{i}' for i in range(num_classes)]
-    g = torch.Generator().manual_seed(0)
-    emb = F.normalize(torch.randn(num_classes, dim, generator=g), dim=-1)
-    torch.save(dict(class_names=names, embeddings=emb), path)
-    return path
 
 
 def ensure_vocabularies(cfg: Config, num_test_classes: int,
@@ -264,30 +254,6 @@ def test_batch(batch_size: int, size: Tuple[int, int]) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def timed(step: Callable[[], None], warmup: int, iters: int,
-          sync: Callable[[], None], on_cuda: bool) -> float:
-    """Seconds per call of ``step`` after ``warmup`` calls."""
-    for _ in range(warmup):
-        step()
-    sync()
-    if on_cuda:
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    for _ in range(iters):
-        step()
-    sync()
-    return (time.perf_counter() - start) / iters
-
-
-def print_memory(stage: str, on_cuda: bool) -> None:
-    if on_cuda:
-        peak = torch.cuda.max_memory_allocated() / 2**30
-        print(f'{stage} peak GPU memory: {peak:.2f} GiB')
-    else:
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        print(f'{stage} peak RSS (CPU; whole process so far): {rss:.2f} GiB')
-
-
 def _outputs(test_cfg) -> str:
     on = [
         name
@@ -370,7 +336,7 @@ def main(argv: Optional[List[str]] = None) -> None:
               f'{"" if "optim_wrapper" in cfg else ", Mask2Former AdamW"}')
         print(f'train ms/step: {step * 1e3:.1f}')
         print(f'train images/s: {args.batch_size / step:.2f}')
-        print_memory('train', on_cuda)
+        print_peak_memory('train', on_cuda)
 
     if args.stage in ('test', 'both'):
         if args.test_size:
@@ -397,7 +363,7 @@ def main(argv: Optional[List[str]] = None) -> None:
               f'{_outputs(model.test_cfg)}')
         print(f'test ms/image: {per_image * 1e3:.2f}')
         print(f'test images/s: {1 / per_image:.2f}')
-        print_memory('test', on_cuda)
+        print_peak_memory('test', on_cuda)
     tmp.cleanup()
 
 
