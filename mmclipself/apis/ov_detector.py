@@ -32,7 +32,6 @@ A custom vocabulary is a transfer test: every class counts as a base class
 release's transfer heads.
 """
 import copy
-import logging
 import os.path as osp
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence, Union
@@ -41,14 +40,10 @@ import numpy as np
 import torch.nn as nn
 from mmcv.transforms import Compose
 from mmengine.config import Config, ConfigDict
-from mmengine.logging import MMLogger
-from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 
-from mmclipself.engine.strict_loading import load_checkpoint_strictly
-from mmclipself.models.utils.frozen import init_frozen_parts
-from mmclipself.registry import MODELS
 from mmclipself.vocab import check_text_matches_image, load_vocabulary
+from .model_loading import build_and_load
 from .text_tower import detector_text_tower
 from .vocabulary import VocabularyType, resolve_vocabulary, vocabulary_names
 
@@ -103,17 +98,6 @@ def _load_config(config: Union[str, Path, Config]) -> Config:
         return copy.deepcopy(config)
     raise TypeError('config must be a file name or a Config, got '
                     f'{type(config).__name__}')
-
-
-def _quiet_init_weights(model: nn.Module) -> None:
-    """``init_weights`` without MMEngine's per-parameter INFO lines."""
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
 
 
 def _is_remote(path: str) -> bool:
@@ -178,15 +162,7 @@ def init_ov_detector(config: Union[str, Path, Config],
             and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
 
-    model = MODELS.build(cfg.model)
-    model = revert_sync_batchnorm(model)
-    if checkpoint is None:
-        _quiet_init_weights(model)  # the CLIP tower from `pretrained`
-    else:
-        # the frozen CLIP tower is not in the checkpoint: read it first
-        init_frozen_parts(model)
-        # every tensor, the right shapes, or an error naming the keys
-        load_checkpoint_strictly(model, checkpoint, map_location='cpu')
+    model = build_and_load(cfg, checkpoint)
     _sync_dataset_meta(model)
     model.cfg = cfg
     model.to(device)

@@ -13,13 +13,10 @@ from mmdet.apis import DetInferencer
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.dataset import Compose
-from mmengine.model.utils import revert_sync_batchnorm
 
-from mmclipself.engine.strict_loading import load_checkpoint_strictly
-from mmclipself.models.utils.frozen import init_frozen_parts
-from mmclipself.registry import INFERENCERS, MODELS
-from .ov_detector import (_is_remote, _load_config, _quiet_init_weights,
-                          test_pipeline_cfg)
+from mmclipself.registry import INFERENCERS
+from .model_loading import build_and_load
+from .ov_detector import _is_remote, _load_config, test_pipeline_cfg
 from .ov_seg_inferencer import OVSegInferencer, class_color
 from .text_tower import detector_text_tower
 from .vocabulary import parse_class_names, resolve_vocabulary
@@ -169,23 +166,10 @@ class OVPanopticInferencer(DetInferencer):
                     weights: Optional[str],
                     device: str = 'cpu') -> nn.Module:
         """Build the model and load ``weights`` strictly."""
-        model = MODELS.build(cfg.model)
-        if not (hasattr(model, 'set_vocabulary')
-                and hasattr(model, 'dense_tower')):
-            raise TypeError(
-                'OVPanopticInferencer needs an open-vocabulary Mask2Former '
-                '(mmclipself.OVMask2Former); the config builds '
-                f'{type(model).__name__}')
-        model = revert_sync_batchnorm(model)
         if weights is None:
             warnings.warn('no checkpoint: the model is initialised as for '
                           'training (random mask generator)')
-            _quiet_init_weights(model)  # the CLIP tower from `pretrained`
-        else:
-            # the frozen CLIP tower is not in the checkpoint: read it first
-            init_frozen_parts(model)
-            # every tensor, the right shapes, or an error naming the keys
-            load_checkpoint_strictly(model, weights, map_location='cpu')
+        model = build_and_load(cfg, weights, check=_check_detector)
         model.cfg = cfg
         model.to(device)
         model.eval()
@@ -355,3 +339,12 @@ class OVPanopticInferencer(DetInferencer):
         result.update(extra)
         mmengine.dump(result, osp.join(preds, f'{stem}.json'))
         return result
+
+
+def _check_detector(model: nn.Module) -> None:
+    if not (hasattr(model, 'set_vocabulary')
+            and hasattr(model, 'dense_tower')):
+        raise TypeError(
+            'OVPanopticInferencer needs an open-vocabulary Mask2Former '
+            '(mmclipself.OVMask2Former); the config builds '
+            f'{type(model).__name__}')

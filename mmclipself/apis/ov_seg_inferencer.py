@@ -11,13 +11,11 @@ import numpy as np
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose
-from mmengine.model.utils import revert_sync_batchnorm
 from mmseg.apis import MMSegInferencer
 
-from mmclipself.engine.strict_loading import load_checkpoint_strictly
-from mmclipself.models.utils.frozen import init_frozen_parts
-from mmclipself.registry import INFERENCERS, MODELS
-from .ov_detector import _is_remote, _load_config, _quiet_init_weights
+from mmclipself.registry import INFERENCERS
+from .model_loading import build_and_load
+from .ov_detector import _is_remote, _load_config
 
 TextsType = Union[str, Sequence[str]]
 #: Transforms of a test pipeline that read labels (left out here).
@@ -115,22 +113,10 @@ class OVSegInferencer(MMSegInferencer):
                     weights: Optional[str],
                     device: str = 'cpu') -> nn.Module:
         """Build the segmentor and load ``weights`` strictly."""
-        model = MODELS.build(cfg.model)
-        if not (hasattr(model, 'set_vocabulary')
-                and hasattr(model, 'class_names')):
-            raise TypeError(
-                'OVSegInferencer needs a segmentor with a replaceable '
-                'vocabulary (set_vocabulary, class_names), such as '
-                f'mmclipself.CATSeg; the config builds {type(model).__name__}')
-        model = revert_sync_batchnorm(model)
         if weights is None:
             warnings.warn('no checkpoint: the segmentor is initialised as '
                           'for training (random layers)')
-            _quiet_init_weights(model)
-        else:
-            # frozen parts are not in the checkpoint: read them first
-            init_frozen_parts(model)
-            load_checkpoint_strictly(model, weights, map_location='cpu')
+        model = build_and_load(cfg, weights, check=_check_segmentor)
         if self._vocabulary is not None:
             vocabulary = self._vocabulary
             if not isinstance(vocabulary, str):
@@ -252,3 +238,12 @@ class OVSegInferencer(MMSegInferencer):
             return_datasamples=return_datasamples,
             batch_size=batch_size,
             **kwargs)
+
+
+def _check_segmentor(model: nn.Module) -> None:
+    if not (hasattr(model, 'set_vocabulary')
+            and hasattr(model, 'class_names')):
+        raise TypeError(
+            'OVSegInferencer needs a segmentor with a replaceable '
+            'vocabulary (set_vocabulary, class_names), such as '
+            f'mmclipself.CATSeg; the config builds {type(model).__name__}')

@@ -42,7 +42,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 
 import mmclipself  # noqa: F401
-from mmclipself.apis.ov_detector import _quiet_init_weights
+from mmclipself.apis.model_loading import quiet_init_weights
 from mmclipself.models.segmentors import window_positions
 from mmclipself.registry import MODELS
 from mmclipself.utils.benchmark import print_peak_memory, timed
@@ -161,7 +161,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         cfg.model.clip_tower.with_cp = True
         cfg.model.decode_head.with_cp = True
     model = MODELS.build(cfg.model)
-    _quiet_init_weights(model)
+    quiet_init_weights(model)
     model.to(args.device)
 
     def sync():

@@ -50,7 +50,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 import mmclipself  # noqa: F401
-from mmclipself.apis.ov_detector import _quiet_init_weights
+from mmclipself.apis.model_loading import quiet_init_weights
 from mmclipself.registry import MODELS
 from mmclipself.utils.benchmark import (print_peak_memory, random_vocabulary,
                                         timed)
@@ -289,7 +289,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         raise SystemExit('not a mask-classification config: the model is '
                          f'{type(model).__name__}, not mmclipself.'
                          'OVMask2Former')
-    _quiet_init_weights(model)
+    quiet_init_weights(model)
     model.to(args.device)
 
     def sync():
