@@ -73,6 +73,25 @@ def _merged_background(loop, classes: Sequence[str],
     return None
 
 
+def _check_thing_count(model: nn.Module, dataset, where: str) -> None:
+    """A panoptic model's thing classes must be the dataset's.
+
+    Panoptic post-processing treats the first ``num_things_classes`` labels
+    as things (instances) and the rest as stuff; a wrong count splits stuff
+    into instances or merges things, and PQ drops without an error.
+    """
+    ours = getattr(model, 'num_things_classes', None)
+    things = getattr(dataset, 'metainfo', {}).get('thing_classes')
+    if not isinstance(ours, int) or not things:
+        return
+    if ours != len(things):
+        raise ValueError(
+            f'{where}: the dataset lists {len(things)} thing classes '
+            f'(first {things[0]!r}), the model treats the first {ours} '
+            'classes as things: set panoptic_head.test_num_things_classes '
+            f'(or set_vocabulary(..., num_things_classes={len(things)}))')
+
+
 def _leaf_datasets(dataset, where: str) -> Iterator[Tuple[str, object]]:
     """The datasets inside wrappers, with their config keys.
 
@@ -279,6 +298,8 @@ class VocabularyCheckHook(Hook):
             check_class_order(classes,
                               names[:len(classes)] if background else names,
                               where, source)
+            if key != 'train_dataloader':
+                _check_thing_count(model, leaf, where)
             checked += 1
             if check_labels and isinstance(weight, torch.Tensor) \
                     and hasattr(leaf, 'get_data_info'):

@@ -275,3 +275,29 @@ def test_voc20b_background_merge_is_accepted_only_with_its_metric():
     swapped = [voc[1], voc[0]] + voc[2:]
     with pytest.raises(ValueError, match='test_dataloader'):
         run(swapped, BackgroundIoUMetric())
+
+
+def test_a_panoptic_model_must_count_the_datasets_things():
+    """A wrong thing count splits stuff into instances (PQ drops, no error)."""
+    from types import SimpleNamespace
+
+    import torch.nn as nn
+    names = ['cat', 'person', 'wall', 'sky']
+    model = nn.Module()
+    model.class_names = names
+    model.num_things_classes = 3
+    dataset = SimpleNamespace(
+        metainfo=dict(
+            classes=tuple(names),
+            thing_classes=('cat', 'person'),
+            stuff_classes=('wall', 'sky')))
+    hook = VocabularyCheckHook()
+    runner = SimpleNamespace(model=model)
+    loader = SimpleNamespace(dataset=dataset)
+    with pytest.raises(ValueError,
+                       match='2 thing classes .* first 3 classes as things'):
+        hook._check(runner, 'test_dataloader', loader)
+    # training labels are checked against the training vocabulary only
+    hook._check(runner, 'train_dataloader', loader)
+    model.num_things_classes = 2
+    hook._check(runner, 'val_dataloader', loader)
