@@ -5,7 +5,7 @@ They measure and print; nothing here asserts a speed.
 """
 import resource
 import time
-from typing import Callable
+from typing import Callable, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -70,3 +70,23 @@ def random_vocabulary(path: str,
     emb = F.normalize(torch.randn(len(names), dim, generator=g), dim=-1)
     torch.save(dict(class_names=names, embeddings=emb), path)
     return path
+
+
+def random_test_batch(batch_size: int, size: Tuple[int, int],
+                      sample_type: type) -> dict:
+    """Random ``uint8`` images as a test pipeline packs them.
+
+    Args:
+        batch_size: Images.
+        size: ``(h, w)`` of every image (no rescaling: scale factor 1).
+        sample_type: The host's data sample (``SegDataSample``,
+            ``DetDataSample``).
+    """
+    g = torch.Generator().manual_seed(1)
+    meta = dict(img_shape=size, ori_shape=size, scale_factor=(1., 1.))
+    inputs = [
+        torch.randint(0, 256, (3, *size), generator=g).byte()
+        for _ in range(batch_size)
+    ]
+    samples = [sample_type(metainfo=dict(meta)) for _ in range(batch_size)]
+    return dict(inputs=inputs, data_samples=samples)

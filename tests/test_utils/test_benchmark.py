@@ -28,3 +28,15 @@ def test_random_vocabulary_loads(tmp_path):
     assert torch.allclose(vocab.embeddings.norm(dim=-1), torch.ones(4))
     again = random_vocabulary(str(tmp_path / 'w.pt'), 3, 8)
     assert load_vocabulary(again).num_classes == 3
+
+
+def test_random_test_batch_packs_samples_of_the_host():
+    from mmseg.structures import SegDataSample
+
+    from mmclipself.utils.benchmark import random_test_batch
+    batch = random_test_batch(2, (8, 12), SegDataSample)
+    assert [x.shape for x in batch['inputs']] == [(3, 8, 12)] * 2
+    assert batch['inputs'][0].dtype == torch.uint8
+    sample = batch['data_samples'][1]
+    assert isinstance(sample, SegDataSample)
+    assert sample.img_shape == (8, 12) and sample.scale_factor == (1., 1.)

@@ -45,7 +45,8 @@ import mmclipself  # noqa: F401
 from mmclipself.apis.model_loading import quiet_init_weights
 from mmclipself.models.segmentors import window_positions
 from mmclipself.registry import MODELS
-from mmclipself.utils.benchmark import print_peak_memory, timed
+from mmclipself.utils.benchmark import (print_peak_memory, random_test_batch,
+                                        timed)
 
 AMP_DTYPES = dict(fp16=torch.float16, bf16=torch.bfloat16)
 #: The release's optimiser (segmentation facts §2.3), for configs without
@@ -129,15 +130,7 @@ def train_batch(batch_size: int, size: Tuple[int, int],
 def test_batch(batch_size: int, size: Tuple[int, int]) -> dict:
     """Random ``uint8`` images as the test pipeline packs them."""
     from mmseg.structures import SegDataSample
-    g = torch.Generator().manual_seed(1)
-    inputs, samples = [], []
-    for _ in range(batch_size):
-        inputs.append(torch.randint(0, 256, (3, *size), generator=g).byte())
-        samples.append(
-            SegDataSample(
-                metainfo=dict(
-                    img_shape=size, ori_shape=size, scale_factor=(1., 1.))))
-    return dict(inputs=inputs, data_samples=samples)
+    return random_test_batch(batch_size, size, SegDataSample)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

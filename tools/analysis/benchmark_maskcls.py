@@ -52,8 +52,8 @@ from mmengine.registry import init_default_scope
 import mmclipself  # noqa: F401
 from mmclipself.apis.model_loading import quiet_init_weights
 from mmclipself.registry import MODELS
-from mmclipself.utils.benchmark import (print_peak_memory, random_vocabulary,
-                                        timed)
+from mmclipself.utils.benchmark import (print_peak_memory, random_test_batch,
+                                        random_vocabulary, timed)
 
 AMP_DTYPES = dict(fp16=torch.float16, bf16=torch.bfloat16)
 #: MMDetection's Mask2Former optimiser (segmentation facts §4), for configs
@@ -243,15 +243,7 @@ def train_batch(batch_size: int, size: int, num_things: int,
 def test_batch(batch_size: int, size: Tuple[int, int]) -> dict:
     """Random ``uint8`` images as the test pipeline packs them."""
     from mmdet.structures import DetDataSample
-    g = torch.Generator().manual_seed(1)
-    inputs, samples = [], []
-    for _ in range(batch_size):
-        inputs.append(torch.randint(0, 256, (3, *size), generator=g).byte())
-        samples.append(
-            DetDataSample(
-                metainfo=dict(
-                    img_shape=size, ori_shape=size, scale_factor=(1., 1.))))
-    return dict(inputs=inputs, data_samples=samples)
+    return random_test_batch(batch_size, size, DetDataSample)
 
 
 def _outputs(test_cfg) -> str:
